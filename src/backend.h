@@ -1,0 +1,108 @@
+/*
+ * backend — the ZooKeeper calls the filesystem semantics (fsops) need, as a
+ * table of function pointers. The real backend is `zk` (zk.h); the unit tests
+ * use an in-memory one (tests/unit/memback.c). fsops knows nothing else of
+ * ZooKeeper.
+ *
+ * Paths are absolute znode paths ("/asab/app.conf"; the root is "/").
+ * Errors are positive errno values (the table of SPEC.md §7). The backend logs
+ * every failure other than ENOENT with the path and the ZooKeeper error name;
+ * callers need not log again.
+ *
+ * Watches: every fetch leaves a watch behind for each fact it returns (a data
+ * watch for data+stat, a child watch for the children, an exists watch for a
+ * node found absent). When one fires, the backend calls events->on_watch once
+ * with the path, from its own event thread, in the order ZooKeeper delivered
+ * them. A watch fires once; fetch again to re-arm it.
+ *
+ * Ordering guarantee (ZooKeeper's, kept by the backend): a fetch that returns
+ * after on_watch(P) was called returns values at least as new as that event.
+ * Callers detect "an event came while my fetch was in flight" by an epoch they
+ * keep per path (node.h), not by anything here.
+ */
+#ifndef ZKFS_BACKEND_H
+#define ZKFS_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zdata.h"
+
+/* A znode's Stat, in host types. Times are milliseconds since the epoch. */
+struct zstat {
+	int64_t czxid, mzxid, pzxid;
+	int64_t ctime_ms, mtime_ms;
+	int32_t version, cversion, aversion;
+	int64_t ephemeral_owner;     /* session id, 0 for persistent nodes */
+	int32_t data_length, num_children;
+};
+
+/* Connection states, with Kazoo's meanings (SPEC.md §6). */
+enum zstate { ZS_LOST = 0, ZS_CONNECTED, ZS_SUSPENDED };
+
+const char *zstate_name(enum zstate s);  /* "LOST", "CONNECTED", "SUSPENDED" */
+
+enum zevent {
+	ZEV_CREATED,   /* an exists watch on an absent node: it now exists */
+	ZEV_DELETED,   /* the node is gone */
+	ZEV_CHANGED,   /* its data changed */
+	ZEV_CHILD,     /* its list of children changed */
+};
+
+struct backend_events {
+	/* A watch fired for `path`. Runs on the backend's event thread: must not
+	 * block on anything a request handler may hold, nor call the backend. */
+	void (*on_watch)(void *ctx, enum zevent ev, const char *path);
+	/* The connection state changed. `expired` is true on the transition to
+	 * LOST caused by an expired session: every watch is gone. Same thread
+	 * rules as on_watch. */
+	void (*on_state)(void *ctx, enum zstate state, bool expired);
+	void *ctx;
+};
+
+/* What to fetch of each path. */
+#define FETCH_DATA     1u   /* data + stat, leaves a data watch */
+#define FETCH_CHILDREN 2u   /* the children's names, leaves a child watch */
+
+/* The result of fetching one path. */
+struct zfetch {
+	int err;               /* 0; ENOENT (absent: an exists watch is set); or an errno */
+	struct zstat stat;     /* err == 0 */
+	struct zdata *data;    /* err == 0 and FETCH_DATA: one reference, owned by the
+	                        * caller; zdata_empty() for a node without data */
+	char **children;       /* err == 0 and FETCH_CHILDREN: malloc'd array of
+	                        * malloc'd names, in no particular order */
+	size_t nchildren;
+};
+
+/* Release what a zfetch holds and zero it. */
+void zfetch_clear(struct zfetch *f);
+
+struct backend_ops {
+	/*
+	 * Fetch `n` paths, all requests in flight at once (one round trip for
+	 * the batch, not n). Each out[i] gets its own result. Returns 0 when
+	 * every path was answered, or EIO when the batch could not be completed
+	 * within the backend's timeout (connection down); then out[] is cleared.
+	 * While the connection is SUSPENDED it waits (up to the timeout) for it
+	 * to come back and retries; reads are idempotent.
+	 * A node found absent gets an exists watch (err = ENOENT). If it appears
+	 * between the get and the exists, the backend fetches it again.
+	 */
+	int (*fetch)(void *impl, const char *const *paths, size_t n, unsigned what,
+		     struct zfetch *out);
+
+	/* The node's ACL as text, one "scheme:id:perms" line each (perms from
+	 * "rwcda"), each line ending in '\n'. *text is malloc'd. 0 or errno. */
+	int (*get_acl)(void *impl, const char *path, char **text);
+
+	enum zstate (*state)(void *impl);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+	void *impl;
+};
+
+#endif

@@ -1,0 +1,302 @@
+/* Directory listings: a snapshot taken at opendir, children fetched in one batch. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsops_int.h"
+#include "log.h"
+
+struct fs_dir {
+	size_t n, cap;
+	struct fs_dirent *ents;
+	struct node **pinned;     /* inodes named by entries, kept until releasedir */
+	size_t npinned;
+};
+
+/* One child while the listing is built. */
+struct child {
+	char *name;
+	struct entry *e;          /* pinned */
+	uint64_t epoch;
+	long batch;               /* index into the fetch batch, -1 when not fetched */
+};
+
+static struct fs_dirent *dir_add(struct fs_dir *dh, const char *name)
+{
+	struct fs_dirent *d;
+
+	if (dh->n == dh->cap) {
+		size_t cap = dh->cap ? dh->cap * 2 : 16;
+		struct fs_dirent *ne = realloc(dh->ents, cap * sizeof(*ne));
+		if (!ne)
+			return NULL;
+		dh->ents = ne;
+		dh->cap = cap;
+	}
+	d = &dh->ents[dh->n];
+	memset(d, 0, sizeof(*d));
+	d->name = strdup(name);
+	if (!d->name)
+		return NULL;
+	dh->n++;
+	return d;
+}
+
+static int dir_pin(struct fs_dir *dh, struct node *n)
+{
+	node_pin(n);
+	dh->pinned[dh->npinned++] = n;
+	return 0;
+}
+
+static int cmp_dirent(const void *a, const void *b)
+{
+	return strcmp(((const struct fs_dirent *)a)->name, ((const struct fs_dirent *)b)->name);
+}
+
+static bool shadowed(struct fs *fs, bool root, const char *name)
+{
+	return strcmp(name, fs->cfg.datafile) == 0 ||
+	       (root && strcmp(name, VIRT_STATE_NAME) == 0);
+}
+
+/* Fetch, in one batch, the children whose facts are not cached. Lock held;
+ * dropped during the round trip. */
+static int fetch_children(struct fs *fs, struct child **c, size_t n, struct zfetch **out,
+			  size_t *nout)
+{
+	const char **paths = NULL;
+	struct zfetch *f = NULL;
+	size_t nb = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c[i]->batch = (!c[i]->e->valid && !c[i]->e->absent) ? (long)nb++ : -1;
+	*out = NULL;
+	*nout = nb;
+	if (nb == 0)
+		return 0;
+	paths = malloc(nb * sizeof(*paths));
+	f = calloc(nb, sizeof(*f));
+	if (!paths || !f) {
+		free(paths);
+		free(f);
+		return ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (c[i]->batch >= 0)
+			paths[c[i]->batch] = c[i]->e->path;
+	node_unlock(fs->nt);
+	rc = fs->be.ops->fetch(fs->be.impl, paths, nb, FETCH_DATA | FETCH_CHILDREN, f);
+	node_lock(fs->nt);
+	free(paths);
+	if (rc) {
+		free(f);
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
+/* Add the dirent of one child. Lock held. EAGAIN: fetch it (again) first. */
+static int add_child(struct fs *fs, struct fs_dir *dh, struct child *c, struct zfetch *f)
+{
+	struct facts facts;
+	struct fs_dirent *d;
+	struct node *n;
+	int rc;
+
+	if (c->batch >= 0) {
+		rc = fs_settle(fs, c->e, c->epoch, &f[c->batch], &facts);
+	} else if (c->e->valid) {
+		fs_facts_from_entry(c->e, &facts);
+		rc = 0;
+	} else if (c->e->absent) {
+		rc = ENOENT;
+	} else {
+		return EAGAIN;   /* an event dropped its facts while the lock was free */
+	}
+	if (rc)
+		return rc == ENOENT ? 0 : rc;   /* gone since the listing: leave it out */
+	n = node_attach(fs->nt, c->e, fs_kind_of(fs, c->e, &facts), (uint64_t)facts.stat.czxid);
+	d = n ? dir_add(dh, c->name) : NULL;
+	if (!d)
+		return ENOMEM;
+	dir_pin(dh, n);
+	d->entry.ino = n->ino;
+	fs_fill_attr(fs, n->ino, n->kind, &facts.stat, &d->entry.attr);
+	d->entry.entry_timeout = d->entry.attr_timeout = fs_timeout_for(fs, facts.cached);
+	return 0;
+}
+
+/* Build the listing of directory `n`. Lock held. */
+static int build(struct fs *fs, struct node *n, struct fs_dir *dh, bool *keep_cache)
+{
+	struct zfetch df = { 0 }, *f = NULL;
+	struct child *c = NULL, **pending = NULL;
+	size_t npending, nf = 0;
+	struct facts facts;
+	struct fs_dirent *d;
+	size_t nc = 0;
+	bool root = n->ino == NODE_ROOT_INO;
+	int rc;
+
+	rc = fs_node_facts(fs, n, &df, &facts);
+	if (rc == 0 && n->kind != NK_DIR)
+		rc = ENOTDIR;
+	if (rc)
+		goto out;
+	int64_t version = facts.stat.mzxid > facts.stat.pzxid ? facts.stat.mzxid : facts.stat.pzxid;
+	*keep_cache = facts.cached && n->kernel_mzxid == version;
+	n->kernel_mzxid = facts.cached ? version : -1;
+
+	dh->pinned = calloc(facts.nchildren + 2, sizeof(*dh->pinned));
+	c = calloc(facts.nchildren + 1, sizeof(*c));
+	if (!dh->pinned || !c) {
+		rc = ENOMEM;
+		goto out;
+	}
+	/* ".", "..", the virtual files, then the children. */
+	if (!(d = dir_add(dh, ".")) ) { rc = ENOMEM; goto out; }
+	fs_fill_attr(fs, n->ino, NK_DIR, &facts.stat, &d->entry.attr);
+	if (!(d = dir_add(dh, ".."))) { rc = ENOMEM; goto out; }
+	d->entry.attr.st_ino = NODE_ROOT_INO;
+	d->entry.attr.st_mode = S_IFDIR;
+	if (root) {
+		if (!(d = dir_add(dh, VIRT_STATE_NAME))) { rc = ENOMEM; goto out; }
+		d->entry.ino = NODE_STATE_INO;
+		fs_fill_state_attr(fs, &d->entry.attr);
+		d->entry.entry_timeout = fs->cfg.cache_timeout;
+	}
+	if (facts.stat.data_length > 0) {
+		struct node *dn = node_datafile(fs->nt, n->entry);
+		if (!dn || !(d = dir_add(dh, fs->cfg.datafile))) { rc = ENOMEM; goto out; }
+		dir_pin(dh, dn);
+		d->entry.ino = dn->ino;
+		fs_fill_attr(fs, dn->ino, NK_FILE, &facts.stat, &d->entry.attr);
+		d->entry.entry_timeout = d->entry.attr_timeout = fs_timeout_for(fs, facts.cached);
+	}
+	for (size_t i = 0; i < facts.nchildren; i++) {
+		const char *name = facts.children[i];
+		char *path;
+
+		if (shadowed(fs, root, name) || !fs_name_possible(name))
+			continue;
+		path = fs_join_path(n->entry->path, name);
+		c[nc].e = path ? node_entry_get(fs->nt, path) : NULL;
+		free(path);
+		c[nc].name = strdup(name);
+		if (!c[nc].e || !c[nc].name) {
+			free(c[nc].name);
+			rc = ENOMEM;
+			goto out;
+		}
+		entry_pin(c[nc].e);
+		c[nc].epoch = c[nc].e->epoch;
+		nc++;
+	}
+	/* facts.children may go away once the lock is dropped: only c[] is used now.
+	 * Children whose facts an event dropped meanwhile go round again. */
+	pending = malloc((nc + 1) * sizeof(*pending));
+	if (!pending) {
+		rc = ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nc; i++)
+		pending[i] = &c[i];
+	npending = nc;
+	for (int round = 0; rc == 0 && npending > 0; round++) {
+		size_t again = 0;
+
+		if (round == 3) {
+			rc = EIO;
+			break;
+		}
+		rc = fetch_children(fs, pending, npending, &f, &nf);
+		for (size_t i = 0; rc == 0 && i < npending; i++) {
+			int r = add_child(fs, dh, pending[i], f);
+			if (r == EAGAIN)
+				pending[again++] = pending[i];
+			else
+				rc = r;
+		}
+		for (size_t i = 0; f && i < nf; i++)
+			zfetch_clear(&f[i]);
+		free(f);
+		f = NULL;
+		npending = again;
+	}
+	if (rc == 0) {
+		size_t first = root ? 3 : 2;   /* keep ".", ".." (and .state) first */
+		qsort(dh->ents + first, dh->n - first, sizeof(*dh->ents), cmp_dirent);
+	}
+out:
+	for (size_t i = 0; i < nc; i++) {
+		entry_unpin(c[i].e);
+		free(c[i].name);
+	}
+	free(pending);
+	free(c);
+	zfetch_clear(&df);
+	return rc;
+}
+
+int fs_opendir(struct fs *fs, uint64_t ino, struct fs_dir **dhp, bool *keep_cache)
+{
+	struct fs_dir *dh = calloc(1, sizeof(*dh));
+	struct node *n;
+	int rc;
+
+	*keep_cache = false;
+	if (!dh)
+		return ENOMEM;
+	node_lock(fs->nt);
+	n = node_by_ino(fs->nt, ino);
+	if (!n) {
+		rc = ENOENT;
+	} else {
+		node_pin(n);
+		rc = build(fs, n, dh, keep_cache);
+		node_unpin(fs->nt, n);
+	}
+	node_unlock(fs->nt);
+	if (rc) {
+		fs_releasedir(fs, dh);
+		return rc;
+	}
+	*dhp = dh;
+	return 0;
+}
+
+const struct fs_dirent *fs_readdir(struct fs_dir *dh, size_t index)
+{
+	return index < dh->n ? &dh->ents[index] : NULL;
+}
+
+void fs_dirent_ref(struct fs *fs, const struct fs_dirent *d)
+{
+	struct node *n;
+
+	if (d->entry.ino == 0 || d->entry.ino == NODE_STATE_INO)
+		return;
+	node_lock(fs->nt);
+	n = node_by_ino(fs->nt, d->entry.ino);
+	if (n)
+		node_ref(n);
+	node_unlock(fs->nt);
+}
+
+void fs_releasedir(struct fs *fs, struct fs_dir *dh)
+{
+	if (!dh)
+		return;
+	node_lock(fs->nt);
+	for (size_t i = 0; i < dh->npinned; i++)
+		node_unpin(fs->nt, dh->pinned[i]);
+	node_unlock(fs->nt);
+	for (size_t i = 0; i < dh->n; i++)
+		free((char *)dh->ents[i].name);
+	free(dh->ents);
+	free(dh->pinned);
+	free(dh);
+}

@@ -1,0 +1,455 @@
+#include "fsops.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsops_int.h"
+#include "log.h"
+
+struct fs_file {
+	enum node_kind kind;
+	struct zdata *data;       /* files: the value at open */
+	size_t text_len;          /* .state: its text at open */
+	char text[16];
+};
+
+/* ---- creation and events ---- */
+
+struct fs *fs_new(const struct fs_config *cfg, struct backend be, notice_fn sink,
+		  void *sink_ctx)
+{
+	struct fs *fs = calloc(1, sizeof(*fs));
+
+	if (!fs)
+		return NULL;
+	fs->cfg = *cfg;
+	fs->cfg.base = strdup(cfg->base);
+	fs->cfg.datafile = strdup(cfg->datafile);
+	fs->be = be;
+	fs->nt = node_table_new(cfg->base, sink, sink_ctx);
+	virt_init(&fs->virt);
+	if (!fs->cfg.base || !fs->cfg.datafile || !fs->nt) {
+		fs_free(fs);
+		return NULL;
+	}
+	return fs;
+}
+
+void fs_free(struct fs *fs)
+{
+	if (!fs)
+		return;
+	node_table_free(fs->nt);
+	virt_destroy(&fs->virt);
+	free((char *)fs->cfg.base);
+	free((char *)fs->cfg.datafile);
+	free(fs);
+}
+
+struct node_table *fs_table(struct fs *fs)
+{
+	return fs->nt;
+}
+
+struct virt *fs_virt(struct fs *fs)
+{
+	return &fs->virt;
+}
+
+void fs_on_watch(struct fs *fs, enum zevent ev, const char *path)
+{
+	node_on_watch(fs->nt, ev, path);
+}
+
+bool fs_on_state(struct fs *fs, enum zstate state, bool expired)
+{
+	struct timespec now;
+
+	if (expired)
+		node_on_expired(fs->nt);
+	clock_gettime(CLOCK_REALTIME, &now);
+	return virt_set_state(&fs->virt, state, &now);
+}
+
+/* ---- the mapping ---- */
+
+static bool has_extension(const char *name)
+{
+	const char *dot = strchr(name + (name[0] != '\0'), '.');
+	size_t len = strlen(name);
+
+	if (!dot)
+		return false;
+	return !(len >= 2 && strcmp(name + len - 2, ".d") == 0);
+}
+
+static bool is_root_entry(struct fs *fs, const struct entry *e)
+{
+	return node_root(fs->nt)->entry == e;
+}
+
+enum node_kind fs_kind_of(struct fs *fs, const struct entry *e, const struct facts *f)
+{
+	if (is_root_entry(fs, e) || f->stat.num_children > 0)
+		return NK_DIR;
+	if (f->stat.ephemeral_owner != 0 || f->stat.data_length > 0)
+		return NK_FILE;
+	return has_extension(e->name) ? NK_FILE : NK_DIR;
+}
+
+static void set_time(struct timespec *ts, int64_t ms)
+{
+	ts->tv_sec = (time_t)(ms / 1000);
+	ts->tv_nsec = (long)(ms % 1000) * 1000000L;
+}
+
+void fs_fill_attr(struct fs *fs, uint64_t ino, enum node_kind kind,
+		      const struct zstat *zs, struct stat *a)
+{
+	mode_t perm = (kind == NK_DIR ? 0755 : 0644) & ~fs->cfg.umask & 07777;
+
+	memset(a, 0, sizeof(*a));
+	a->st_ino = ino;
+	a->st_mode = (kind == NK_DIR ? S_IFDIR : S_IFREG) | perm;
+	a->st_nlink = 1;
+	a->st_uid = fs->cfg.uid;
+	a->st_gid = fs->cfg.gid;
+	a->st_size = zs->data_length;
+	a->st_blksize = 4096;
+	a->st_blocks = (a->st_size + 511) / 512;
+	set_time(&a->st_mtim, zs->mtime_ms);
+	a->st_ctim = a->st_mtim;
+	a->st_atim = a->st_mtim;
+}
+
+void fs_fill_state_attr(struct fs *fs, struct stat *a)
+{
+	char text[16];
+
+	memset(a, 0, sizeof(*a));
+	a->st_ino = NODE_STATE_INO;
+	a->st_mode = S_IFREG | (0444 & ~fs->cfg.umask);
+	a->st_nlink = 1;
+	a->st_uid = fs->cfg.uid;
+	a->st_gid = fs->cfg.gid;
+	a->st_size = (off_t)virt_state_text(&fs->virt, text, sizeof(text));
+	a->st_blksize = 4096;
+	a->st_mtim = virt_state_changed(&fs->virt);
+	a->st_ctim = a->st_mtim;
+	a->st_atim = a->st_mtim;
+}
+
+double fs_timeout_for(struct fs *fs, bool cached)
+{
+	return cached ? fs->cfg.cache_timeout : 0.0;
+}
+
+/* ZooKeeper refuses names with control characters; such names cannot exist. */
+bool fs_name_possible(const char *name)
+{
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return name[0] != '\0';
+}
+
+char *fs_join_path(const char *dir, const char *name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, name) < 0)
+		return NULL;
+	return p;
+}
+
+/* ---- facts: from the cache, or fetched ---- */
+
+void fs_facts_from_entry(const struct entry *e, struct facts *out)
+{
+	out->stat = e->stat;
+	out->data = e->data;
+	out->children = e->children;
+	out->nchildren = e->nchildren;
+	out->cached = true;
+}
+
+/* Put a fetch result into `e` (if no event raced it) and describe it in `out`.
+ * Lock held. `f` keeps what was not stored; the caller clears it. */
+int fs_settle(struct fs *fs, struct entry *e, uint64_t epoch, struct zfetch *f,
+		  struct facts *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (f->err == ENOENT) {
+		out->cached = node_store_absent(fs->nt, e, epoch);
+		return ENOENT;
+	}
+	if (f->err)
+		return f->err;
+	if (node_store(fs->nt, e, epoch, f)) {
+		fs_facts_from_entry(e, out);
+		return 0;
+	}
+	out->stat = f->stat;
+	out->data = f->data ? f->data : zdata_empty();
+	out->children = f->children;
+	out->nchildren = f->nchildren;
+	out->cached = false;
+	return 0;
+}
+
+/* Make the facts of `e` current. Lock held on entry and on return; dropped
+ * during a round trip. ENOENT with out->cached: the absence is watched. */
+int fs_refresh(struct fs *fs, struct entry *e, struct zfetch *f, struct facts *out)
+{
+	const char *path = e->path;
+	uint64_t epoch;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (e->valid) {
+		fs_facts_from_entry(e, out);
+		return 0;
+	}
+	if (e->absent) {
+		out->cached = true;
+		return ENOENT;
+	}
+	epoch = e->epoch;
+	entry_pin(e);
+	node_unlock(fs->nt);
+	rc = fs->be.ops->fetch(fs->be.impl, &path, 1, FETCH_DATA | FETCH_CHILDREN, f);
+	node_lock(fs->nt);
+	entry_unpin(e);
+	if (rc)
+		return rc;
+	return fs_settle(fs, e, epoch, f, out);
+}
+
+/* ---- lookup, getattr, forget ---- */
+
+static int lookup_datafile(struct fs *fs, struct node *pn, struct fs_entry *out)
+{
+	struct zfetch f = { 0 };
+	struct facts facts;
+	struct node *n;
+	int rc;
+
+	/* fs_node_facts, not fs_refresh: the lock is dropped during the fetch, and
+	 * `pn` may since have been detached or stopped being a directory. */
+	rc = fs_node_facts(fs, pn, &f, &facts);
+	if (rc == 0) {
+		n = node_datafile(fs->nt, pn->entry);
+		if (!n) {
+			rc = ENOMEM;
+		} else {
+			node_ref(n);
+			fs_fill_attr(fs, n->ino, NK_FILE, &facts.stat, &out->attr);
+			out->ino = n->ino;
+			out->entry_timeout = out->attr_timeout = fs_timeout_for(fs, facts.cached);
+		}
+	}
+	node_unlock(fs->nt);
+	zfetch_clear(&f);
+	return rc;
+}
+
+int fs_lookup(struct fs *fs, uint64_t parent, const char *name, struct fs_entry *out)
+{
+	struct zfetch f = { 0 };
+	struct facts facts;
+	struct node *pn, *n;
+	struct entry *e;
+	char *path;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (parent == NODE_ROOT_INO && strcmp(name, VIRT_STATE_NAME) == 0) {
+		out->ino = NODE_STATE_INO;
+		fs_fill_state_attr(fs, &out->attr);
+		out->entry_timeout = fs->cfg.cache_timeout;
+		return 0;
+	}
+	node_lock(fs->nt);
+	pn = node_by_ino(fs->nt, parent);
+	if (!pn || !pn->entry) {
+		node_unlock(fs->nt);
+		return ENOENT;
+	}
+	if (pn->kind != NK_DIR) {
+		node_unlock(fs->nt);
+		return ENOTDIR;
+	}
+	if (strcmp(name, fs->cfg.datafile) == 0)
+		return lookup_datafile(fs, pn, out);
+	if (!fs_name_possible(name)) {
+		node_unlock(fs->nt);
+		return ENOENT;
+	}
+	path = fs_join_path(pn->entry->path, name);
+	e = path ? node_entry_get(fs->nt, path) : NULL;
+	free(path);
+	if (!e) {
+		node_unlock(fs->nt);
+		return ENOMEM;
+	}
+	rc = fs_refresh(fs, e, &f, &facts);
+	if (rc == ENOENT) {
+		out->entry_timeout = fs_timeout_for(fs, facts.cached);
+	} else if (rc == 0) {
+		n = node_attach(fs->nt, e, fs_kind_of(fs, e, &facts), (uint64_t)facts.stat.czxid);
+		if (!n) {
+			rc = ENOMEM;
+		} else {
+			node_ref(n);
+			out->ino = n->ino;
+			fs_fill_attr(fs, n->ino, n->kind, &facts.stat, &out->attr);
+			out->entry_timeout = out->attr_timeout = fs_timeout_for(fs, facts.cached);
+		}
+	}
+	node_unlock(fs->nt);
+	zfetch_clear(&f);
+	return rc;
+}
+
+void fs_forget(struct fs *fs, uint64_t ino, uint64_t nlookup)
+{
+	if (ino == NODE_STATE_INO)
+		return;
+	node_forget(fs->nt, ino, nlookup);
+}
+
+/* Refresh the facts behind inode `n` and check that it still shows them.
+ * Lock held. ENOENT when the znode is gone or is now shown by another inode. */
+int fs_node_facts(struct fs *fs, struct node *n, struct zfetch *f, struct facts *facts)
+{
+	struct entry *e = n->entry;
+	int rc;
+
+	if (!e)
+		return ENOENT;
+	node_pin(n);
+	rc = fs_refresh(fs, e, f, facts);
+	node_unpin(fs->nt, n);
+	if (rc)
+		return rc;
+	if (n->entry != e)
+		return ENOENT;
+	if (n->kind == NK_DATAFILE)
+		return fs_kind_of(fs, e, facts) == NK_DIR ? 0 : ENOENT;
+	if (n->ino == NODE_ROOT_INO)
+		return 0;
+	if (fs_kind_of(fs, e, facts) != n->kind || (uint64_t)facts->stat.czxid != n->czxid)
+		return ENOENT;
+	return 0;
+}
+
+int fs_getattr(struct fs *fs, uint64_t ino, struct stat *st, double *timeout)
+{
+	struct zfetch f = { 0 };
+	struct facts facts;
+	struct node *n;
+	int rc;
+
+	if (ino == NODE_STATE_INO) {
+		fs_fill_state_attr(fs, st);
+		*timeout = 0;
+		return 0;
+	}
+	node_lock(fs->nt);
+	n = node_by_ino(fs->nt, ino);
+	rc = n ? fs_node_facts(fs, n, &f, &facts) : ENOENT;
+	if (rc == 0) {
+		fs_fill_attr(fs, ino, n->kind == NK_DIR ? NK_DIR : NK_FILE, &facts.stat, st);
+		*timeout = fs_timeout_for(fs, facts.cached);
+	}
+	node_unlock(fs->nt);
+	zfetch_clear(&f);
+	return rc;
+}
+
+int fs_setattr(struct fs *fs, uint64_t ino, int to_set, struct stat *st, double *timeout)
+{
+	if (ino == NODE_STATE_INO && to_set != 0 &&
+	    (to_set & ~(FS_SET_ATIME | FS_SET_MTIME)) == 0) {
+		fs_fill_state_attr(fs, st);
+		*timeout = 0;
+		return 0;
+	}
+	return ino == NODE_STATE_INO ? EACCES : EROFS;
+}
+
+/* ---- files ---- */
+
+int fs_open(struct fs *fs, uint64_t ino, int flags, struct fs_file **fhp,
+	    struct fs_open_reply *reply)
+{
+	struct zfetch f = { 0 };
+	struct facts facts;
+	struct fs_file *fh;
+	struct node *n;
+	int rc;
+
+	memset(reply, 0, sizeof(*reply));
+	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))
+		return ino == NODE_STATE_INO ? EACCES : EROFS;
+	fh = calloc(1, sizeof(*fh));
+	if (!fh)
+		return ENOMEM;
+	if (ino == NODE_STATE_INO) {
+		fh->kind = NK_STATE;
+		fh->text_len = virt_state_text(&fs->virt, fh->text, sizeof(fh->text));
+		reply->direct_io = true;
+		*fhp = fh;
+		return 0;
+	}
+	node_lock(fs->nt);
+	n = node_by_ino(fs->nt, ino);
+	rc = n ? fs_node_facts(fs, n, &f, &facts) : ENOENT;
+	if (rc == 0 && n->kind == NK_DIR)
+		rc = EISDIR;
+	if (rc == 0) {
+		fh->kind = n->kind;
+		fh->data = zdata_get(facts.data);
+		reply->keep_cache = facts.cached && n->kernel_mzxid == facts.stat.mzxid;
+		n->kernel_mzxid = facts.cached ? facts.stat.mzxid : -1;
+	}
+	node_unlock(fs->nt);
+	zfetch_clear(&f);
+	if (rc) {
+		free(fh);
+		return rc;
+	}
+	*fhp = fh;
+	return 0;
+}
+
+int fs_read(struct fs *fs, struct fs_file *fh, size_t size, off_t off,
+	    const char **buf, size_t *len)
+{
+	const char *bytes = fh->data ? fh->data->bytes : fh->text;
+	size_t total = fh->data ? fh->data->len : fh->text_len;
+
+	(void)fs;
+	if (off < 0)
+		return EINVAL;
+	if ((uint64_t)off >= total) {
+		*buf = bytes;
+		*len = 0;
+		return 0;
+	}
+	*buf = bytes + off;
+	*len = total - (size_t)off < size ? total - (size_t)off : size;
+	return 0;
+}
+
+void fs_release(struct fs *fs, struct fs_file *fh)
+{
+	(void)fs;
+	if (!fh)
+		return;
+	zdata_put(fh->data);
+	free(fh);
+}

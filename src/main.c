@@ -1,0 +1,343 @@
+/*
+ * main — zkfs: options, resolution, daemonising with a status pipe, the
+ * session loop, signals and logging. All mutable state of the daemon lives in
+ * `struct daemon` on main's stack.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef HAVE_LIBSYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "conf.h"
+#include "fsops.h"
+#include "log.h"
+#include "notify.h"
+#include "ops.h"
+#include "options.h"
+#include "source.h"
+#include "zk.h"
+
+struct daemon {
+	struct options opt;
+	struct source src;
+	char mountpoint[PATH_MAX];
+	char *fsname;
+	struct zk *zk;
+	struct fs *fs;
+	struct notify *nq;
+	struct fuse_session *se;
+	int status_fd;            /* write end of the status pipe, -1 in the foreground */
+};
+
+/* ---- backend events (ZooKeeper completion thread) ---- */
+
+static void on_watch(void *ctx, enum zevent ev, const char *path)
+{
+	struct daemon *d = ctx;
+
+	fs_on_watch(d->fs, ev, path);
+}
+
+static void on_state(void *ctx, enum zstate state, bool expired)
+{
+	struct daemon *d = ctx;
+
+	if (expired)
+		log_warn("session expired: every cached fact dropped, a new session follows");
+	if (fs_on_state(d->fs, state, expired))
+		notify_touch_state(d->nq);
+}
+
+/* ---- startup ---- */
+
+static int resolve(struct daemon *d, char *err, size_t errlen)
+{
+	struct conf_section cs = { 0 };
+	const char *file = d->opt.config ? d->opt.config : ZKFS_DEFAULT_CONFIG;
+	const char *section = d->opt.section ? d->opt.section : "zookeeper";
+	struct source_input in;
+	int rc;
+
+	if (conf_load_section(file, section, d->opt.config != NULL, d->opt.section != NULL,
+			      &cs, err, errlen) != 0)
+		return -1;
+	in = (struct source_input){
+		.url = d->opt.source,
+		.conf_servers = cs.servers,
+		.conf_path = cs.path,
+		.env_servers = getenv("ASAB_ZOOKEEPER_SERVERS"),
+		.conf_file = file,
+		.section = section,
+	};
+	rc = source_resolve(&in, &d->src, err, errlen);
+	conf_section_free(&cs);
+	return rc;
+}
+
+static int check_mountpoint(struct daemon *d, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (!realpath(d->opt.mountpoint, d->mountpoint) || stat(d->mountpoint, &st) != 0) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", d->opt.mountpoint, strerror(e));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a directory", d->opt.mountpoint);
+		return -1;
+	}
+	return 0;
+}
+
+/* Everything that needs no thread: so that it can run before fork(). */
+static int prepare(struct daemon *d, char *err, size_t errlen)
+{
+	struct backend_events ev = { .on_watch = on_watch, .on_state = on_state, .ctx = d };
+	struct zk_config zc;
+	struct fs_config fc;
+
+	if (resolve(d, err, errlen) != 0 || check_mountpoint(d, err, errlen) != 0)
+		return -1;
+	zc = (struct zk_config){
+		.servers = d->src.servers,
+		.session_timeout_ms = (int)d->opt.session_timeout * 1000,
+		.timeout_ms = (int)d->opt.timeout * 1000,
+		.debug = d->opt.debug,
+	};
+	fc = (struct fs_config){
+		.base = d->src.base_path,
+		.datafile = d->opt.datafile ? d->opt.datafile : ".data",
+		.uid = d->opt.uid_set ? d->opt.uid : getuid(),
+		.gid = d->opt.gid_set ? d->opt.gid : getgid(),
+		.umask = d->opt.umask,
+		.cache_timeout = d->opt.cache_timeout,
+		.ro = d->opt.ro,
+	};
+	if (strchr(fc.datafile, '/') || !fc.datafile[0] || strcmp(fc.datafile, ".") == 0 ||
+	    strcmp(fc.datafile, "..") == 0) {
+		snprintf(err, errlen, "datafile=%s: not a file name", fc.datafile);
+		return -1;
+	}
+	d->nq = notify_new();
+	d->zk = zk_new(&zc, &ev);
+	d->fs = d->zk ? fs_new(&fc, zk_backend(d->zk), notify_sink, d->nq) : NULL;
+	if (!d->nq || !d->zk || !d->fs) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* The mount shows the source as its device and fuse.zkfs as its type. */
+	if (asprintf(&d->fsname, "-ofsname=zookeeper://%s%s,subtype=zkfs",
+		     d->src.servers, d->src.base_path) < 0 ||
+	    fuse_opt_add_arg(&d->opt.fuse, d->fsname) != 0 ||
+	    (d->opt.debug && fuse_opt_add_arg(&d->opt.fuse, "-odebug") != 0)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	d->se = fuse_session_new(&d->opt.fuse, &zkfs_ops, sizeof(zkfs_ops), d->fs);
+	if (!d->se) {
+		snprintf(err, errlen, "bad mount options (see above)");
+		return -1;
+	}
+	return 0;
+}
+
+/* Connect, check the base path, mount. Runs in the process that stays. */
+static int start(struct daemon *d, char *err, size_t errlen)
+{
+	int rc = zk_start(d->zk);
+
+	if (rc) {
+		snprintf(err, errlen, "%s: cannot start the ZooKeeper client: %s", d->src.servers,
+			 strerror(rc));
+		return -1;
+	}
+	if (zk_wait_connected(d->zk, (int)d->opt.timeout * 1000) != 0) {
+		snprintf(err, errlen, "cannot connect to ZooKeeper at %s within %u s",
+			 d->src.servers, d->opt.timeout);
+		return -1;
+	}
+	if (d->opt.ro) {
+		rc = zk_exists(d->zk, d->src.base_path);
+		if (rc) {
+			snprintf(err, errlen, "%s: %s", d->src.base_path,
+				 rc == ENOENT ? "base path does not exist (read-only mount)"
+					      : strerror(rc));
+			return -1;
+		}
+	} else if ((rc = zk_ensure_path(d->zk, d->src.base_path)) != 0) {
+		snprintf(err, errlen, "%s: cannot create the base path: %s", d->src.base_path,
+			 strerror(rc));
+		return -1;
+	}
+	if (fuse_session_mount(d->se, d->mountpoint) != 0) {
+		snprintf(err, errlen, "%s: cannot mount (see above)", d->mountpoint);
+		return -1;
+	}
+	rc = notify_start(d->nq, d->se, d->mountpoint);
+	if (rc) {
+		fuse_session_unmount(d->se);
+		snprintf(err, errlen, "cannot start the notify thread: %s", strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* Tell the waiting parent how it went: one byte, 0 for success. */
+static void report(struct daemon *d, int status)
+{
+	unsigned char b = (unsigned char)status;
+
+	if (d->status_fd < 0)
+		return;
+	if (write(d->status_fd, &b, 1) != 1)
+		log_err("cannot report the mount status: %s", strerror(errno));
+	close(d->status_fd);
+	d->status_fd = -1;
+}
+
+/* Fork; the parent waits for the child's status byte and exits with it. */
+static int daemonize(struct daemon *d)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe(fds) != 0) {
+		log_err("pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_err("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid > 0) {
+		unsigned char b = 1;
+		close(fds[1]);
+		if (read(fds[0], &b, 1) != 1) {
+			int st;
+			waitpid(pid, &st, 0);
+			b = 1;
+		}
+		_exit(b);
+	}
+	close(fds[0]);
+	d->status_fd = fds[1];
+	setsid();
+	return 0;
+}
+
+static void detach_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	if (chdir("/") != 0)
+		log_warn("chdir /: %s", strerror(errno));
+}
+
+static int serve(struct daemon *d)
+{
+	struct fuse_loop_config *lc = fuse_loop_cfg_create();
+	int rc;
+
+	if (!lc || fuse_set_signal_handlers(d->se) != 0) {
+		log_err("cannot set up the session loop");
+		fuse_loop_cfg_destroy(lc);
+		return -1;
+	}
+	fuse_loop_cfg_set_clone_fd(lc, 1);
+	fuse_loop_cfg_set_idle_threads(lc, 10);
+	rc = fuse_session_loop_mt(d->se, lc);
+	fuse_remove_signal_handlers(d->se);
+	fuse_loop_cfg_destroy(lc);
+	return rc;
+}
+
+static void teardown(struct daemon *d, bool mounted)
+{
+	if (d->nq)
+		notify_stop(d->nq);
+	if (mounted)
+		fuse_session_unmount(d->se);
+	if (d->nq)
+		notify_join(d->nq);
+	zk_free(d->zk);           /* closes the session: ephemeral nodes go */
+	if (d->se)
+		fuse_session_destroy(d->se);
+	fs_free(d->fs);
+	notify_free(d->nq);
+	source_free(&d->src);
+	free(d->fsname);
+	options_free(&d->opt);
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = { .status_fd = -1 };
+	char err[PATH_MAX + 1024];
+	int rc;
+
+	log_setup(LOG_LVL_INFO, false);
+	if (options_parse(argc, argv, &d.opt, err, sizeof(err)) != 0) {
+		fprintf(stderr, "zkfs: %s\n", err);
+		options_free(&d.opt);
+		return 1;
+	}
+	if (d.opt.show_help) {
+		options_usage(stdout, "zkfs");
+		options_free(&d.opt);
+		return 0;
+	}
+	if (d.opt.show_version) {
+		printf("zkfs %s (libfuse %s)\n", ZKFS_VERSION, fuse_pkgversion());
+		options_free(&d.opt);
+		return 0;
+	}
+	log_setup(d.opt.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO, false);
+	if (prepare(&d, err, sizeof(err)) != 0) {
+		fprintf(stderr, "zkfs: %s\n", err);
+		teardown(&d, false);
+		return 1;
+	}
+	if (!d.opt.foreground && daemonize(&d) != 0) {
+		teardown(&d, false);
+		return 1;
+	}
+	if (start(&d, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		report(&d, 1);
+		teardown(&d, false);
+		return 1;
+	}
+	log_info("mounted %s%s on %s", d.src.servers, d.src.base_path, d.mountpoint);
+	if (d.status_fd >= 0) {
+		log_setup(d.opt.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO, true);
+		report(&d, 0);
+		detach_stdio();
+	}
+#ifdef HAVE_LIBSYSTEMD
+	sd_notify(0, "READY=1");
+#endif
+	notify_touch_state(d.nq);
+	rc = serve(&d);
+	log_info("unmounting %s", d.mountpoint);
+	teardown(&d, true);
+	return rc == 0 ? 0 : 1;
+}

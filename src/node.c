@@ -1,0 +1,479 @@
+#include "node.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+/* Two chained hash tables, grown by doubling: entries by path, inodes by ino. */
+struct node_table {
+	pthread_mutex_t lock;
+	notice_fn sink;               /* const */
+	void *sink_ctx;               /* const */
+	struct entry **paths;         /* lock */
+	size_t npaths, paths_cap;     /* lock */
+	struct node **inos;           /* lock */
+	size_t ninos, inos_cap;       /* lock */
+	uint64_t next_ino;            /* lock */
+	struct entry *root_entry;     /* const after creation */
+	struct node *root;            /* const after creation */
+};
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static uint64_t hash_ino(uint64_t ino)
+{
+	return ino * 11400714819323198485ull;
+}
+
+static bool paths_grow(struct node_table *t)
+{
+	size_t cap = t->paths_cap ? t->paths_cap * 2 : 1024;
+	struct entry **nb = calloc(cap, sizeof(*nb));
+
+	if (!nb)
+		return false;
+	for (size_t i = 0; i < t->paths_cap; i++) {
+		struct entry *e = t->paths[i], *next;
+		for (; e; e = next) {
+			next = e->path_next;
+			size_t b = hash_str(e->path) & (cap - 1);
+			e->path_next = nb[b];
+			nb[b] = e;
+		}
+	}
+	free(t->paths);
+	t->paths = nb;
+	t->paths_cap = cap;
+	return true;
+}
+
+static bool inos_grow(struct node_table *t)
+{
+	size_t cap = t->inos_cap ? t->inos_cap * 2 : 1024;
+	struct node **nb = calloc(cap, sizeof(*nb));
+
+	if (!nb)
+		return false;
+	for (size_t i = 0; i < t->inos_cap; i++) {
+		struct node *n = t->inos[i], *next;
+		for (; n; n = next) {
+			next = n->ino_next;
+			size_t b = hash_ino(n->ino) & (cap - 1);
+			n->ino_next = nb[b];
+			nb[b] = n;
+		}
+	}
+	free(t->inos);
+	t->inos = nb;
+	t->inos_cap = cap;
+	return true;
+}
+
+static void inos_remove(struct node_table *t, struct node *n)
+{
+	struct node **pp = &t->inos[hash_ino(n->ino) & (t->inos_cap - 1)];
+
+	for (; *pp; pp = &(*pp)->ino_next) {
+		if (*pp == n) {
+			*pp = n->ino_next;
+			t->ninos--;
+			return;
+		}
+	}
+}
+
+static void drop_facts(struct entry *e)
+{
+	zdata_put(e->data);
+	e->data = NULL;
+	for (size_t i = 0; i < e->nchildren; i++)
+		free(e->children[i]);
+	free(e->children);
+	e->children = NULL;
+	e->nchildren = 0;
+	e->valid = false;
+	e->absent = false;
+}
+
+static struct node *node_new(struct node_table *t, enum node_kind kind, uint64_t czxid,
+			     uint64_t ino)
+{
+	struct node *n;
+
+	if (t->ninos + 1 > t->inos_cap / 2 && !inos_grow(t))
+		return NULL;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->ino = ino ? ino : t->next_ino++;
+	n->kind = kind;
+	n->czxid = czxid;
+	n->kernel_mzxid = -1;
+	size_t b = hash_ino(n->ino) & (t->inos_cap - 1);
+	n->ino_next = t->inos[b];
+	t->inos[b] = n;
+	t->ninos++;
+	return n;
+}
+
+/* Free `n` if nothing holds it any more. */
+static void node_maybe_free(struct node_table *t, struct node *n)
+{
+	if (n->nlookup || n->pins || n == t->root)
+		return;
+	if (n->entry) {
+		if (n->entry->node == n)
+			n->entry->node = NULL;
+		if (n->entry->datafile == n)
+			n->entry->datafile = NULL;
+	}
+	inos_remove(t, n);
+	free(n);
+}
+
+static void node_detach(struct node_table *t, struct node *n)
+{
+	if (!n || n == t->root)
+		return;
+	if (n->entry) {
+		if (n->entry->node == n)
+			n->entry->node = NULL;
+		if (n->entry->datafile == n)
+			n->entry->datafile = NULL;
+		n->entry = NULL;
+	}
+	node_maybe_free(t, n);
+}
+
+struct node_table *node_table_new(const char *base, notice_fn sink, void *sink_ctx)
+{
+	struct node_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	pthread_mutex_init(&t->lock, NULL);
+	t->sink = sink;
+	t->sink_ctx = sink_ctx;
+	t->next_ino = NODE_FIRST_INO;
+	if (!paths_grow(t) || !inos_grow(t))
+		goto fail;
+	t->root_entry = node_entry_get(t, base);
+	if (!t->root_entry)
+		goto fail;
+	t->root = node_new(t, NK_DIR, 0, NODE_ROOT_INO);
+	if (!t->root)
+		goto fail;
+	t->root->entry = t->root_entry;
+	t->root->nlookup = 1;     /* the kernel holds the root from mount to unmount */
+	t->root_entry->node = t->root;
+	t->root_entry->pins = 1;
+	return t;
+fail:
+	node_table_free(t);
+	return NULL;
+}
+
+void node_table_free(struct node_table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->paths_cap; i++) {
+		struct entry *e = t->paths[i], *next;
+		for (; e; e = next) {
+			next = e->path_next;
+			drop_facts(e);
+			free(e->path);
+			free(e);
+		}
+	}
+	for (size_t i = 0; i < t->inos_cap; i++) {
+		struct node *n = t->inos[i], *next;
+		for (; n; n = next) {
+			next = n->ino_next;
+			free(n);
+		}
+	}
+	free(t->paths);
+	free(t->inos);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+void node_lock(struct node_table *t)
+{
+	pthread_mutex_lock(&t->lock);
+}
+
+void node_unlock(struct node_table *t)
+{
+	pthread_mutex_unlock(&t->lock);
+}
+
+struct node *node_by_ino(struct node_table *t, uint64_t ino)
+{
+	struct node *n = t->inos[hash_ino(ino) & (t->inos_cap - 1)];
+
+	while (n && n->ino != ino)
+		n = n->ino_next;
+	return n;
+}
+
+struct node *node_root(struct node_table *t)
+{
+	return t->root;
+}
+
+struct entry *node_entry(struct node_table *t, const char *path)
+{
+	struct entry *e = t->paths[hash_str(path) & (t->paths_cap - 1)];
+
+	while (e && strcmp(e->path, path) != 0)
+		e = e->path_next;
+	return e;
+}
+
+struct entry *node_entry_get(struct node_table *t, const char *path)
+{
+	struct entry *e = node_entry(t, path);
+
+	if (e)
+		return e;
+	if (t->npaths + 1 > t->paths_cap / 2 && !paths_grow(t))
+		return NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->path = strdup(path);
+	if (!e->path) {
+		free(e);
+		return NULL;
+	}
+	e->name = strrchr(e->path, '/') + 1;
+	size_t b = hash_str(path) & (t->paths_cap - 1);
+	e->path_next = t->paths[b];
+	t->paths[b] = e;
+	t->npaths++;
+	return e;
+}
+
+struct node *node_attach(struct node_table *t, struct entry *e, enum node_kind kind,
+			 uint64_t czxid)
+{
+	struct node *n = e->node;
+
+	if (e == t->root_entry)
+		return t->root;
+	if (n && n->kind == kind && n->czxid == czxid)
+		return n;
+	if (n) {
+		log_debug("%s: new inode (was ino %llu)", e->path, (unsigned long long)n->ino);
+		node_detach(t, n);
+		node_detach(t, e->datafile);
+	}
+	n = node_new(t, kind, czxid, 0);
+	if (!n)
+		return NULL;
+	n->entry = e;
+	e->node = n;
+	return n;
+}
+
+struct node *node_datafile(struct node_table *t, struct entry *e)
+{
+	struct node *n = e->datafile;
+
+	if (n)
+		return n;
+	n = node_new(t, NK_DATAFILE, e->valid ? (uint64_t)e->stat.czxid : 0, 0);
+	if (!n)
+		return NULL;
+	n->entry = e;
+	e->datafile = n;
+	return n;
+}
+
+void node_pin(struct node *n)
+{
+	n->pins++;
+}
+
+void node_unpin(struct node_table *t, struct node *n)
+{
+	assert(n->pins > 0);
+	n->pins--;
+	node_maybe_free(t, n);
+}
+
+void entry_pin(struct entry *e)
+{
+	e->pins++;
+}
+
+void entry_unpin(struct entry *e)
+{
+	assert(e->pins > 0);
+	e->pins--;
+}
+
+void node_ref(struct node *n)
+{
+	n->nlookup++;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+bool node_store(struct node_table *t, struct entry *e, uint64_t epoch, struct zfetch *f)
+{
+	(void)t;
+	if (e->epoch != epoch)
+		return false;
+	drop_facts(e);
+	e->stat = f->stat;
+	e->data = f->data ? f->data : zdata_empty();
+	e->children = f->children;
+	e->nchildren = f->nchildren;
+	if (e->nchildren > 1)
+		qsort(e->children, e->nchildren, sizeof(*e->children), cmp_names);
+	f->data = NULL;
+	f->children = NULL;
+	f->nchildren = 0;
+	e->valid = true;
+	return true;
+}
+
+bool node_store_absent(struct node_table *t, struct entry *e, uint64_t epoch)
+{
+	(void)t;
+	if (e->epoch != epoch)
+		return false;
+	drop_facts(e);
+	e->absent = true;
+	return true;
+}
+
+void node_forget(struct node_table *t, uint64_t ino, uint64_t nlookup)
+{
+	struct node *n;
+
+	node_lock(t);
+	n = node_by_ino(t, ino);
+	if (!n) {
+		log_warn("forget of unknown inode %llu", (unsigned long long)ino);
+	} else if (n->nlookup < nlookup) {
+		log_err("inode %llu: forget %llu > lookup count %llu", (unsigned long long)ino,
+			(unsigned long long)nlookup, (unsigned long long)n->nlookup);
+		assert(n->nlookup >= nlookup);
+		n->nlookup = 0;
+		node_maybe_free(t, n);
+	} else {
+		n->nlookup -= nlookup;
+		node_maybe_free(t, n);
+	}
+	node_unlock(t);
+}
+
+/* The inode of the directory holding `e`, if the kernel knows it. */
+static struct node *parent_known(struct node_table *t, const struct entry *e)
+{
+	size_t len = (size_t)(e->name - e->path);
+	struct entry *pe;
+	char *ppath;
+
+	if (e == t->root_entry || len == 0)
+		return NULL;
+	ppath = strndup(e->path, len > 1 ? len - 1 : 1);
+	if (!ppath)
+		return NULL;
+	pe = node_entry(t, ppath);
+	free(ppath);
+	if (!pe || !pe->node || pe->node->nlookup == 0)
+		return NULL;
+	return pe->node;
+}
+
+static void send_inode(struct node_table *t, const struct node *n)
+{
+	if (n && n->nlookup > 0) {
+		struct notice nt = { .kind = NOTICE_INVAL_INODE, .ino = n->ino };
+		t->sink(t->sink_ctx, &nt);
+	}
+}
+
+/* Tell the kernel to forget what it may cache of `e`, its inode and its name. */
+static void send_entry(struct node_table *t, struct entry *e)
+{
+	struct node *p = parent_known(t, e);
+
+	send_inode(t, e->node);
+	send_inode(t, e->datafile);
+	if (p) {
+		struct notice nt = { .kind = NOTICE_INVAL_ENTRY, .parent = p->ino, .name = e->name };
+		t->sink(t->sink_ctx, &nt);
+	}
+}
+
+void node_on_watch(struct node_table *t, enum zevent ev, const char *path)
+{
+	struct entry *e;
+
+	node_lock(t);
+	e = node_entry(t, path);
+	if (e) {
+		log_debug("%s: watch event %d", path, (int)ev);
+		e->epoch++;
+		drop_facts(e);
+		send_entry(t, e);
+		if (ev == ZEV_DELETED) {
+			node_detach(t, e->node);
+			node_detach(t, e->datafile);
+		}
+	}
+	node_unlock(t);
+}
+
+void node_on_expired(struct node_table *t)
+{
+	node_lock(t);
+	for (size_t i = 0; i < t->paths_cap; i++) {
+		for (struct entry *e = t->paths[i]; e; e = e->path_next) {
+			e->epoch++;
+			drop_facts(e);
+			send_entry(t, e);
+		}
+	}
+	node_unlock(t);
+}
+
+size_t node_count_inodes(struct node_table *t)
+{
+	size_t n;
+
+	node_lock(t);
+	n = t->ninos;
+	node_unlock(t);
+	return n;
+}
+
+size_t node_count_entries(struct node_table *t)
+{
+	size_t n;
+
+	node_lock(t);
+	n = t->npaths;
+	node_unlock(t);
+	return n;
+}

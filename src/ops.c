@@ -1,0 +1,361 @@
+#include "ops.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsops.h"
+#include "log.h"
+
+static struct fs *fs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static void to_fuse_entry(const struct fs_entry *in, struct fuse_entry_param *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->ino = in->ino;
+	out->generation = 1;
+	out->attr = in->attr;
+	out->attr_timeout = in->attr_timeout;
+	out->entry_timeout = in->entry_timeout;
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+	if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
+		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+		conn->want &= ~FUSE_CAP_CACHE_SYMLINKS;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fuse_entry_param e;
+	struct fs_entry out;
+	int rc = fs_lookup(fs_of(req), parent, name, &out);
+
+	if (rc == 0 || (rc == ENOENT && out.entry_timeout > 0)) {
+		to_fuse_entry(&out, &e);
+		if (fuse_reply_entry(req, &e) != 0 && rc == 0)
+			fs_forget(fs_of(req), out.ino, 1);   /* the kernel never got it */
+		return;
+	}
+	fuse_reply_err(req, rc);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	fs_forget(fs_of(req), ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		fs_forget(fs_of(req), forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct stat st;
+	double timeout;
+	int rc = fs_getattr(fs_of(req), ino, &st, &timeout);
+
+	(void)fi;
+	if (rc)
+		fuse_reply_err(req, rc);
+	else
+		fuse_reply_attr(req, &st, timeout);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	const int times = FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+			  FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME;
+	int set = 0;
+	struct stat st;
+	double timeout;
+	int rc;
+
+	(void)attr;
+	(void)fi;
+	if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW))
+		set |= FS_SET_ATIME;
+	if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW))
+		set |= FS_SET_MTIME;
+	if (to_set & ~times)
+		set |= 0x100;   /* anything else: mode, owner, size */
+	rc = fs_setattr(fs_of(req), ino, set, &st, &timeout);
+	if (rc)
+		fuse_reply_err(req, rc);
+	else
+		fuse_reply_attr(req, &st, timeout);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs_open_reply r;
+	struct fs_file *fh;
+	int rc = fs_open(fs_of(req), ino, fi->flags, &fh, &r);
+
+	if (rc) {
+		fuse_reply_err(req, rc);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)fh;
+	fi->keep_cache = r.keep_cache;
+	fi->direct_io = r.direct_io;
+	if (fuse_reply_open(req, fi) != 0)
+		fs_release(fs_of(req), fh);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	const char *buf;
+	size_t len;
+	int rc = fs_read(fs_of(req), (struct fs_file *)(uintptr_t)fi->fh, size, off, &buf, &len);
+
+	(void)ino;
+	if (rc)
+		fuse_reply_err(req, rc);
+	else
+		fuse_reply_buf(req, buf, len);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	fs_release(fs_of(req), (struct fs_file *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)datasync;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs_dir *dh;
+	bool keep;
+	int rc = fs_opendir(fs_of(req), ino, &dh, &keep);
+
+	if (rc) {
+		fuse_reply_err(req, rc);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)dh;
+	fi->cache_readdir = 1;
+	fi->keep_cache = keep;
+	if (fuse_reply_open(req, fi) != 0)
+		fs_releasedir(fs_of(req), dh);
+}
+
+static void reply_dir(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi,
+		      bool plus)
+{
+	struct fs_dir *dh = (struct fs_dir *)(uintptr_t)fi->fh;
+	char *buf = malloc(size);
+	size_t pos = 0;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	for (size_t i = (size_t)off;; i++) {
+		const struct fs_dirent *d = fs_readdir(dh, i);
+		size_t len;
+
+		if (!d)
+			break;
+		if (plus) {
+			struct fuse_entry_param e;
+			to_fuse_entry(&d->entry, &e);
+			len = fuse_add_direntry_plus(req, buf + pos, size - pos, d->name, &e,
+						     (off_t)(i + 1));
+		} else {
+			len = fuse_add_direntry(req, buf + pos, size - pos, d->name,
+						&d->entry.attr, (off_t)(i + 1));
+		}
+		if (len > size - pos)
+			break;
+		if (plus)
+			fs_dirent_ref(fs_of(req), d);
+		pos += len;
+	}
+	fuse_reply_buf(req, buf, pos);
+	free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	(void)ino;
+	reply_dir(req, size, off, fi, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	(void)ino;
+	reply_dir(req, size, off, fi, true);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	fs_releasedir(fs_of(req), (struct fs_dir *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs st;
+	int rc = fs_statfs(fs_of(req), &st);
+
+	(void)ino;
+	if (rc)
+		fuse_reply_err(req, rc);
+	else
+		fuse_reply_statfs(req, &st);
+}
+
+static void reply_bytes(fuse_req_t req, int rc, char *value, size_t len, size_t size)
+{
+	if (rc)
+		fuse_reply_err(req, rc);
+	else if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (len > size)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, value, len);
+	free(value);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	char *value = NULL;
+	size_t len = 0;
+	int rc = fs_getxattr(fs_of(req), ino, name, &value, &len);
+
+	reply_bytes(req, rc, value, len, size);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	char *list = NULL;
+	size_t len = 0;
+	int rc = fs_listxattr(fs_of(req), ino, &list, &len);
+
+	reply_bytes(req, rc, list, len, size);
+}
+
+/* ---- modifying calls: this version is a read-only view ---- */
+
+static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t r)
+{
+	(void)p; (void)n; (void)m; (void)r;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m)
+{
+	(void)p; (void)n; (void)m;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *n)
+{
+	(void)p; (void)n;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *n)
+{
+	(void)l; (void)p; (void)n;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np,
+		      const char *nn, unsigned int flags)
+{
+	(void)p; (void)n; (void)np; (void)nn; (void)flags;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t np, const char *nn)
+{
+	(void)ino; (void)np; (void)nn;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m,
+		      struct fuse_file_info *fi)
+{
+	(void)p; (void)n; (void)m; (void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			const char *value, size_t size, int flags)
+{
+	(void)ino; (void)name; (void)value; (void)size; (void)flags;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	(void)ino; (void)name;
+	fuse_reply_err(req, EROFS);
+}
+
+const struct fuse_lowlevel_ops zkfs_ops = {
+	.init         = op_init,
+	.lookup       = op_lookup,
+	.forget       = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr      = op_getattr,
+	.setattr      = op_setattr,
+	.mknod        = op_mknod,
+	.mkdir        = op_mkdir,
+	.unlink       = op_unlink,
+	.rmdir        = op_unlink,
+	.symlink      = op_symlink,
+	.rename       = op_rename,
+	.link         = op_link,
+	.open         = op_open,
+	.read         = op_read,
+	.flush        = op_flush,
+	.release      = op_release,
+	.fsync        = op_fsync,
+	.opendir      = op_opendir,
+	.readdir      = op_readdir,
+	.readdirplus  = op_readdirplus,
+	.releasedir   = op_releasedir,
+	.statfs       = op_statfs,
+	.setxattr     = op_setxattr,
+	.getxattr     = op_getxattr,
+	.listxattr    = op_listxattr,
+	.removexattr  = op_removexattr,
+	.create       = op_create,
+};

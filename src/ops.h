@@ -1,0 +1,13 @@
+/*
+ * ops — the struct fuse_lowlevel_ops of zkfs. Each op_x parses the request,
+ * calls fs_x (fsops.h), and replies; nothing else. The session's userdata is
+ * the struct fs.
+ */
+#ifndef ZKFS_OPS_H
+#define ZKFS_OPS_H
+
+#include <fuse_lowlevel.h>
+
+extern const struct fuse_lowlevel_ops zkfs_ops;
+
+#endif

@@ -1,0 +1,473 @@
+/*
+ * zk — the connection to the ensemble: handles, the state machine, the
+ * supervisor, the life cycle (contract in zk.h). The calls over it are in
+ * zkcall.c, the errno table in zkerr.c, what they share in zkint.h.
+ *
+ * struct zkh is one zhandle_t, i.e. one session. zk holds a reference while
+ * it is current; a caller holds one while it sends requests on it. After
+ * expiry (or at zk_free) it is retired, and the supervisor thread closes it
+ * once nobody holds it: zookeeper_close() never runs on the client's threads,
+ * and never under a caller's feet. Then zk_reap() settles the requests the
+ * closed handle left unanswered.
+ *
+ * State: starts LOST; CONNECTED on ZOO_CONNECTED_STATE; SUSPENDED on
+ * ZOO_CONNECTING_STATE once this session has been connected; LOST (expired)
+ * on ZOO_EXPIRED_SESSION_STATE, after which the supervisor opens a new
+ * session. Each transition is reported once, in order (cb_mu).
+ */
+#include "zk.h"
+#include "zkint.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zookeeper/zookeeper.h>
+
+#include "log.h"
+
+#define BACKOFF_MS      20     /* pause before retrying on an unchanged state */
+#define REOPEN_DELAY_MS 1000   /* between failed zookeeper_init after expiry */
+
+/* ---- time ---- */
+
+struct timespec zk_deadline(int ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (ms < 0)
+		ms = 0;
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+static bool before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* 0 after a wakeup, ETIMEDOUT once `dl` has passed. */
+int zk_timed_wait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *dl)
+{
+	return pthread_cond_timedwait(c, m, dl) == ETIMEDOUT ? ETIMEDOUT : 0;
+}
+
+int zk_cond_init(pthread_cond_t *c)
+{
+	pthread_condattr_t a;
+	int err;
+
+	err = pthread_condattr_init(&a);
+	if (err)
+		return err;
+	err = pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	if (!err)
+		err = pthread_cond_init(c, &a);
+	pthread_condattr_destroy(&a);
+	return err;
+}
+
+/* ---- handles and the state machine ---- */
+
+static void retire_current(struct zk *zk)   /* zk->mu held */
+{
+	struct zkh *h = zk->cur;
+
+	if (!h)
+		return;
+	zk->cur = NULL;
+	h->refs--;
+	h->next = zk->retired;
+	zk->retired = h;
+	pthread_cond_broadcast(&zk->cond);
+}
+
+/* The state a session event leads to (zk->mu held). */
+static enum zstate next_state(struct zk *zk, struct zkh *h, zhandle_t *zh,
+			      int state, bool *expired)
+{
+	if (state == ZOO_CONNECTED_STATE || state == ZOO_READONLY_STATE) {
+		const clientid_t *id = zoo_client_id(zh);
+
+		h->connected = true;
+		zk->session_id = id ? id->client_id : 0;
+		zk->session_timeout = zoo_recv_timeout(zh);
+		return ZS_CONNECTED;
+	}
+	if (state == ZOO_CONNECTING_STATE)
+		return h->connected ? ZS_SUSPENDED : zk->state;
+	if (state == ZOO_EXPIRED_SESSION_STATE) {
+		*expired = true;
+		retire_current(zk);
+		zk->need_session = true;
+		return ZS_LOST;
+	}
+	if (state == ZOO_AUTH_FAILED_STATE) {
+		/* The client gives the handle up; so does Kazoo (LOST). */
+		log_err("zookeeper: authentication failed, the session is unusable");
+		return ZS_LOST;
+	}
+	return zk->state;   /* associating, not connected: nothing to report */
+}
+
+static void session_event(struct zk *zk, struct zkh *h, zhandle_t *zh, int state)
+{
+	bool expired = false, change;
+	enum zstate to;
+
+	pthread_mutex_lock(&zk->cb_mu);
+	pthread_mutex_lock(&zk->mu);
+	if (h != zk->cur || zk->stopping) {
+		pthread_mutex_unlock(&zk->mu);
+		pthread_mutex_unlock(&zk->cb_mu);
+		return;
+	}
+	to = next_state(zk, h, zh, state, &expired);
+	change = to != zk->state;
+	if (change) {
+		zk->state = to;
+		if (to == ZS_LOST)
+			zk->session_id = 0;
+	}
+	if (change || expired) {
+		zk->gen++;
+		pthread_cond_broadcast(&zk->cond);
+	}
+	pthread_mutex_unlock(&zk->mu);
+	if (change) {
+		log_info("zookeeper: %s%s", zstate_name(to),
+			 expired ? " (session expired)" : "");
+		if (zk->ev.on_state)
+			zk->ev.on_state(zk->ev.ctx, to, expired);
+	}
+	pthread_mutex_unlock(&zk->cb_mu);
+}
+
+static void watch_event(struct zk *zk, struct zkh *h, int type, const char *path)
+{
+	enum zevent ev;
+	bool live;
+
+	if (type == ZOO_CREATED_EVENT)
+		ev = ZEV_CREATED;
+	else if (type == ZOO_DELETED_EVENT)
+		ev = ZEV_DELETED;
+	else if (type == ZOO_CHANGED_EVENT)
+		ev = ZEV_CHANGED;
+	else if (type == ZOO_CHILD_EVENT)
+		ev = ZEV_CHILD;
+	else
+		return;
+	if (!path)
+		return;
+	pthread_mutex_lock(&zk->cb_mu);
+	pthread_mutex_lock(&zk->mu);
+	live = h == zk->cur && !zk->stopping;
+	pthread_mutex_unlock(&zk->mu);
+	if (live) {
+		log_debug("zookeeper: watch %d on %s", (int)ev, path);
+		if (zk->ev.on_watch)
+			zk->ev.on_watch(zk->ev.ctx, ev, path);
+	}
+	pthread_mutex_unlock(&zk->cb_mu);
+}
+
+/* The default watcher of every handle; ctx is its struct zkh. */
+static void watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx)
+{
+	struct zkh *h = ctx;
+
+	if (!h)
+		return;
+	if (type == ZOO_SESSION_EVENT)
+		session_event(h->zk, h, zh, state);
+	else if (type != ZOO_NOTWATCHING_EVENT)
+		watch_event(h->zk, h, type, path);
+}
+
+/* Open a session and make it current. 0 or an errno. Called without mu. */
+static int open_session(struct zk *zk)
+{
+	struct zkh *h = calloc(1, sizeof(*h));
+	zhandle_t *zh;
+	int err;
+
+	if (!h)
+		return ENOMEM;
+	h->zk = zk;
+	h->refs = 1;
+	pthread_mutex_lock(&zk->mu);
+	zk->cur = h;            /* before init: its events may come at once */
+	pthread_mutex_unlock(&zk->mu);
+	errno = 0;
+	zh = zookeeper_init(zk->servers, watcher, zk->session_timeout_ms, NULL, h, 0);
+	err = errno;
+	pthread_mutex_lock(&zk->mu);
+	if (!zh) {
+		zk->cur = NULL;
+		pthread_mutex_unlock(&zk->mu);
+		free(h);
+		log_err("zookeeper: cannot use servers \"%s\": %s", zk->servers,
+			strerror(err ? err : EINVAL));
+		return err == ENOMEM ? ENOMEM : EINVAL;
+	}
+	h->zh = zh;
+	zk->gen++;
+	pthread_cond_broadcast(&zk->cond);
+	pthread_mutex_unlock(&zk->mu);
+	return 0;
+}
+
+static void close_handle(struct zk *zk, struct zkh *h)
+{
+	if (h->zh)
+		zookeeper_close(h->zh);
+	zk_reap(zk, h);
+	free(h);
+}
+
+/* Unlink a retired handle nobody holds (zk->mu held), or NULL. */
+static struct zkh *closable(struct zk *zk)
+{
+	for (struct zkh **p = &zk->retired; *p; p = &(*p)->next) {
+		struct zkh *h = *p;
+
+		if (h->refs == 0) {
+			*p = h->next;
+			return h;
+		}
+	}
+	return NULL;
+}
+
+static void reopen(struct zk *zk)   /* zk->mu held; may drop it */
+{
+	struct timespec dl;
+	int err;
+
+	zk->need_session = false;
+	pthread_mutex_unlock(&zk->mu);
+	err = open_session(zk);
+	pthread_mutex_lock(&zk->mu);
+	if (!err)
+		return;
+	zk->need_session = true;
+	dl = zk_deadline(REOPEN_DELAY_MS);
+	while (!zk->stopping && zk_timed_wait(&zk->cond, &zk->mu, &dl) == 0)
+		;
+}
+
+/* The supervisor: closes retired handles, opens a session after expiry. */
+static void *supervise(void *arg)
+{
+	struct zk *zk = arg;
+	struct zkh *h;
+
+	pthread_mutex_lock(&zk->mu);
+	for (;;) {
+		if ((h = closable(zk))) {
+			pthread_mutex_unlock(&zk->mu);
+			close_handle(zk, h);
+			pthread_mutex_lock(&zk->mu);
+		} else if (zk->stopping && zk->cur) {
+			retire_current(zk);
+		} else if (zk->stopping) {
+			if (!zk->retired)
+				break;
+			pthread_cond_wait(&zk->cond, &zk->mu);   /* a caller still sends */
+		} else if (zk->need_session) {
+			reopen(zk);
+		} else {
+			pthread_cond_wait(&zk->cond, &zk->mu);
+		}
+	}
+	pthread_mutex_unlock(&zk->mu);
+	return NULL;
+}
+
+/*
+ * Wait until CONNECTED on a usable handle and take a reference to it; NULL at
+ * the deadline or when stopping. With `backoff`, first pause a little unless
+ * the state changes since *gen: the last round failed on a handle the client
+ * may not have given up on yet. *gen gets the generation sent on.
+ */
+struct zkh *zk_acquire(struct zk *zk, const struct timespec *dl, bool backoff,
+		       unsigned *gen)
+{
+	struct zkh *h = NULL;
+
+	pthread_mutex_lock(&zk->mu);
+	if (backoff) {
+		struct timespec pause = zk_deadline(BACKOFF_MS);
+
+		if (before(dl, &pause))
+			pause = *dl;
+		while (!zk->stopping && zk->gen == *gen &&
+		       zk_timed_wait(&zk->cond, &zk->mu, &pause) == 0)
+			;
+	}
+	for (;;) {
+		if (zk->stopping)
+			break;
+		if (zk->state == ZS_CONNECTED && zk->cur && zk->cur->zh) {
+			h = zk->cur;
+			h->refs++;
+			*gen = zk->gen;
+			break;
+		}
+		if (zk_timed_wait(&zk->cond, &zk->mu, dl))
+			break;
+	}
+	pthread_mutex_unlock(&zk->mu);
+	return h;
+}
+
+void zk_release(struct zk *zk, struct zkh *h)
+{
+	pthread_mutex_lock(&zk->mu);
+	if (--h->refs == 0)
+		pthread_cond_broadcast(&zk->cond);
+	pthread_mutex_unlock(&zk->mu);
+}
+
+
+bool zk_enter(struct zk *zk)
+{
+	bool ok;
+
+	pthread_mutex_lock(&zk->mu);
+	ok = !zk->stopping;
+	if (ok)
+		zk->users++;
+	pthread_mutex_unlock(&zk->mu);
+	return ok;
+}
+
+void zk_leave(struct zk *zk)
+{
+	pthread_mutex_lock(&zk->mu);
+	if (--zk->users == 0)
+		pthread_cond_broadcast(&zk->cond);
+	pthread_mutex_unlock(&zk->mu);
+}
+
+/* ---- life cycle ---- */
+
+struct zk *zk_new(const struct zk_config *cfg, const struct backend_events *ev)
+{
+	struct zk *zk = calloc(1, sizeof(*zk));
+
+	if (!zk)
+		return NULL;
+	zk->servers = strdup(cfg->servers ? cfg->servers : "");
+	if (!zk->servers || zk_cond_init(&zk->cond)) {
+		free(zk->servers);
+		free(zk);
+		return NULL;
+	}
+	pthread_mutex_init(&zk->mu, NULL);
+	pthread_mutex_init(&zk->cb_mu, NULL);
+	zk->session_timeout_ms = cfg->session_timeout_ms;
+	zk->timeout_ms = cfg->timeout_ms;
+	zk->debug = cfg->debug;
+	if (ev)
+		zk->ev = *ev;
+	zk->state = ZS_LOST;
+	return zk;
+}
+
+int zk_start(struct zk *zk)
+{
+	int err;
+
+	if (zk->started)
+		return EALREADY;
+	zoo_set_debug_level(zk->debug ? ZOO_LOG_LEVEL_DEBUG : ZOO_LOG_LEVEL_ERROR);
+	err = open_session(zk);
+	if (err)
+		return err;
+	err = pthread_create(&zk->supervisor, NULL, supervise, zk);
+	if (err) {
+		struct zkh *h;
+
+		pthread_mutex_lock(&zk->mu);
+		h = zk->cur;
+		zk->cur = NULL;
+		pthread_mutex_unlock(&zk->mu);
+		close_handle(zk, h);
+		return err;
+	}
+	zk->started = true;
+	return 0;
+}
+
+int zk_wait_connected(struct zk *zk, int timeout_ms)
+{
+	struct timespec dl = zk_deadline(timeout_ms);
+	int err;
+
+	pthread_mutex_lock(&zk->mu);
+	while (zk->state != ZS_CONNECTED && !zk->stopping)
+		if (zk_timed_wait(&zk->cond, &zk->mu, &dl))
+			break;
+	err = zk->state == ZS_CONNECTED ? 0 : ETIMEDOUT;
+	pthread_mutex_unlock(&zk->mu);
+	return err;
+}
+
+enum zstate zk_state(struct zk *zk)
+{
+	enum zstate s;
+
+	pthread_mutex_lock(&zk->mu);
+	s = zk->state;
+	pthread_mutex_unlock(&zk->mu);
+	return s;
+}
+
+int zk_session_timeout(struct zk *zk)
+{
+	int t;
+
+	pthread_mutex_lock(&zk->mu);
+	t = zk->session_timeout;
+	pthread_mutex_unlock(&zk->mu);
+	return t;
+}
+
+int64_t zk_session_id(struct zk *zk)
+{
+	int64_t id;
+
+	pthread_mutex_lock(&zk->mu);
+	id = zk->session_id;
+	pthread_mutex_unlock(&zk->mu);
+	return id;
+}
+
+void zk_free(struct zk *zk)
+{
+	if (!zk)
+		return;
+	pthread_mutex_lock(&zk->mu);
+	zk->stopping = true;
+	pthread_cond_broadcast(&zk->cond);
+	pthread_mutex_unlock(&zk->mu);
+	if (zk->started)
+		pthread_join(zk->supervisor, NULL);   /* every handle is closed */
+	pthread_mutex_lock(&zk->mu);
+	while (zk->users > 0)
+		pthread_cond_wait(&zk->cond, &zk->mu);
+	pthread_mutex_unlock(&zk->mu);
+	zk_batches_free(zk);   /* none should be left */
+	pthread_cond_destroy(&zk->cond);
+	pthread_mutex_destroy(&zk->mu);
+	pthread_mutex_destroy(&zk->cb_mu);
+	free(zk->servers);
+	free(zk);
+}

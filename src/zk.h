@@ -1,0 +1,71 @@
+/*
+ * zk — the connection to the ensemble: one zhandle_t at a time, the state
+ * machine LOST -> CONNECTED -> SUSPENDED -> CONNECTED (or -> LOST on expiry,
+ * after which a new session is opened by itself), timeouts on every wait, the
+ * asynchronous calls behind struct backend, and the errno table of SPEC.md §7.
+ *
+ * Threads: the C client's I/O and completion threads, plus one supervisor
+ * thread of this module that replaces the handle after an expired session
+ * (zookeeper_close() cannot run on the completion thread). Watch and state
+ * callbacks (struct backend_events) run on the completion thread.
+ *
+ * Every wait is bounded: calls wait at most `timeout_ms` in all, whether for
+ * the connection to come back or for the answer; then they fail with EIO and
+ * the path and ZooKeeper error name are logged.
+ */
+#ifndef ZKFS_ZK_H
+#define ZKFS_ZK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend.h"
+
+struct zk;
+
+struct zk_config {
+	const char *servers;        /* "h1:2181,h2:2181" (source_normalize_servers) */
+	int session_timeout_ms;     /* asked of the server; it may negotiate */
+	int timeout_ms;             /* bound on every call and wait */
+	bool debug;                 /* verbose C client log */
+};
+
+/* Allocate; does not connect. The strings are copied. NULL on ENOMEM. */
+struct zk *zk_new(const struct zk_config *cfg, const struct backend_events *ev);
+
+/* Open the first session (zookeeper_init) and start the supervisor.
+ * Returns 0 or an errno (EINVAL for a server list the client refuses). */
+int zk_start(struct zk *zk);
+
+/* Wait until CONNECTED, at most timeout_ms. 0, or ETIMEDOUT. */
+int zk_wait_connected(struct zk *zk, int timeout_ms);
+
+enum zstate zk_state(struct zk *zk);
+
+/* The negotiated session timeout in ms (0 before the first connection) and
+ * the current session id (0 when none). */
+int zk_session_timeout(struct zk *zk);
+int64_t zk_session_id(struct zk *zk);
+
+/* The backend view of this connection (struct backend_ops over it). */
+struct backend zk_backend(struct zk *zk);
+
+/* Create every missing component of `path` as a persistent znode without
+ * data and with the open ACL (the container's ensure_path). 0 or errno. */
+int zk_ensure_path(struct zk *zk, const char *path);
+
+/* Whether `path` exists, without a watch: 0, ENOENT, or another errno. */
+int zk_exists(struct zk *zk, const char *path);
+
+/* Close the session (ephemeral nodes go), stop the supervisor, free.
+ * Pending calls fail with EIO. NULL is fine. */
+void zk_free(struct zk *zk);
+
+/* The errno for a ZooKeeper result code (SPEC.md §7), 0 for ZOK. */
+int zk_errno(int zrc);
+
+/* The ZooKeeper name of a result code: "ZNONODE", "ZCONNECTIONLOSS", ...
+ * ("ZUNKNOWN(<n>)" is never returned: unknown codes give "ZUNKNOWN"). */
+const char *zk_errname(int zrc);
+
+#endif

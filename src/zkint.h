@@ -1,0 +1,85 @@
+/*
+ * zkint — what zk.c (the connection) and zkcall.c (the calls over it) share.
+ * Private to those two files.
+ *
+ * Lock order: zk->cb_mu, then zk->mu, then a batch's mutex. No lock is held
+ * across a round trip except inside pthread_cond_timedwait on it. Conditions
+ * use CLOCK_MONOTONIC; deadlines are absolute CLOCK_MONOTONIC times.
+ */
+#ifndef ZKFS_ZKINT_H
+#define ZKFS_ZKINT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
+#include <zookeeper/zookeeper.h>
+
+#include "zk.h"
+
+struct batch;
+
+/* One zhandle_t: one session (see zk.c). */
+struct zkh {
+	struct zk *zk;          /* immutable */
+	zhandle_t *zh;          /* zk->mu; NULL until zookeeper_init returned */
+	struct zkh *next;       /* zk->mu: in zk->retired */
+	unsigned refs;          /* zk->mu: zk while current + callers sending */
+	bool connected;         /* zk->mu: this session has been connected */
+};
+
+struct zk {
+	char *servers;                  /* immutable after zk_new */
+	int session_timeout_ms;         /* immutable */
+	int timeout_ms;                 /* immutable */
+	bool debug;                     /* immutable */
+	struct backend_events ev;       /* immutable */
+
+	pthread_mutex_t cb_mu;          /* held while calling ev */
+	pthread_mutex_t mu;
+	pthread_cond_t cond;            /* on mu: state, handles, refs, users */
+	enum zstate state;              /* mu */
+	unsigned gen;                   /* mu: bumped on each change of state or handle */
+	struct zkh *cur;                /* mu: the session in use, or NULL */
+	struct zkh *retired;            /* mu: handles waiting for zookeeper_close */
+	struct batch *batches;          /* mu: every live batch (zkcall.c) */
+	int session_timeout;            /* mu: negotiated, ms */
+	int64_t session_id;             /* mu: 0 when none */
+	unsigned users;                 /* mu: threads inside a call */
+	bool need_session;              /* mu: expired, the supervisor opens one */
+	bool stopping;                  /* mu: zk_free has begun */
+	bool started;                   /* owner thread only (zk_start, zk_free) */
+	pthread_t supervisor;
+};
+
+/* Now + ms on CLOCK_MONOTONIC. */
+struct timespec zk_deadline(int ms);
+
+/* pthread_cond_timedwait: 0 after a wakeup, ETIMEDOUT once `dl` passed. */
+int zk_timed_wait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *dl);
+
+/* Initialise a condition on CLOCK_MONOTONIC. 0 or errno. */
+int zk_cond_init(pthread_cond_t *c);
+
+/*
+ * Wait until CONNECTED on a usable handle and take a reference to it; NULL at
+ * the deadline or once zk_free has begun. With `backoff` (the last round met
+ * a connection error), first pause up to a few ms unless the state changed
+ * since *gen. *gen gets the generation the handle was taken at.
+ */
+struct zkh *zk_acquire(struct zk *zk, const struct timespec *dl, bool backoff,
+		       unsigned *gen);
+void zk_release(struct zk *zk, struct zkh *h);
+
+/* A thread enters a call (false once zk_free has begun) and leaves it;
+ * zk_free waits until every thread has left. */
+bool zk_enter(struct zk *zk);
+void zk_leave(struct zk *zk);
+
+/* zkcall.c: after zookeeper_close(h), no answer comes from h any more:
+ * release what its unanswered requests held and wake their callers. */
+void zk_reap(struct zk *zk, const struct zkh *h);
+
+/* zkcall.c: free every batch left (zk_free, after all handles are closed). */
+void zk_batches_free(struct zk *zk);
+
+#endif

@@ -1,0 +1,527 @@
+# shellcheck shell=bash
+#
+# lib.sh — sourced by every tests/integration/test_*.sh.
+#
+# Gives each test its own temp dir, its own ZooKeeper (standalone, loopback,
+# a free port, its own data dir), helpers to mount zkfs and act on ZooKeeper
+# directly (zkctl, the ground truth), deadline-bounded waits, assertions, and
+# one EXIT trap that unmounts and stops everything the test started.
+#
+# Environment (set by meson):
+#   ZKFS_BIN    the daemon under test
+#   ZKCTL_BIN   tests/integration/zkctl
+# Optional:
+#   ZK_SERVER_SH   zkServer.sh to use (default /usr/share/zookeeper/bin/zkServer.sh)
+#   KEEP_TMP=1     keep the test's temp dir (logs) after it ends
+#
+# Exit codes: 0 pass, 1 fail, 77 skip (only when /dev/fuse or java is absent).
+
+TEST_NAME=$(basename "$0" .sh)
+ZK_SERVER_SH=${ZK_SERVER_SH:-/usr/share/zookeeper/bin/zkServer.sh}
+
+# ---------------------------------------------------------------- messages
+
+info() { printf '[%s] %s\n' "$TEST_NAME" "$*" >&2; }
+
+# fail MSG: print a clear failure and end the test (the EXIT trap cleans up).
+fail() {
+	printf '[%s] FAIL: %s\n' "$TEST_NAME" "$*" >&2
+	exit 1
+}
+
+skip() {
+	printf '[%s] SKIP: %s\n' "$TEST_NAME" "$*" >&2
+	exit 77
+}
+
+# Show at most 200 bytes of a value, control characters and line ends made
+# visible (cat -A: a newline shows as "$").
+_show() { printf '%s' "$1" | head -c 200 | cat -A | tr '\n' ' '; }
+
+# ---------------------------------------------------------------- prerequisites
+
+[ -c /dev/fuse ] || skip "/dev/fuse is absent"
+command -v java >/dev/null 2>&1 || skip "java is absent"
+[ -n "${ZKCTL_BIN:-}" ] && [ -x "$ZKCTL_BIN" ] ||
+	fail "ZKCTL_BIN is not set to an executable (got '${ZKCTL_BIN:-}')"
+[ -n "${ZKFS_BIN:-}" ] && [ -x "$ZKFS_BIN" ] ||
+	fail "ZKFS_BIN is not set to an executable (got '${ZKFS_BIN:-}')"
+[ -x "$ZK_SERVER_SH" ] || fail "$ZK_SERVER_SH not found (package zookeeper)"
+command -v fusermount3 >/dev/null 2>&1 || fail "fusermount3 not found (package fuse3)"
+
+TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/zkfs-$TEST_NAME.XXXXXX")
+TEST_DIR=$(realpath "$TEST_DIR")
+EMPTY_CONF=$TEST_DIR/empty.conf
+: >"$EMPTY_CONF"
+export TEST_DIR EMPTY_CONF
+
+_LIB_DAEMONS=()   # "PID MOUNTPOINT" of zkfs daemons started with zkfs_mount
+_LIB_MOUNTS=()    # mountpoints to make sure are unmounted at the end
+_LIB_PIDS=()      # other background processes (inotifywait, zkctl holders)
+_LIB_FDS=()       # file descriptors held open for background processes
+ZK_PID=
+ZK_PAUSED=0
+
+# ---------------------------------------------------------------- waiting
+
+_now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
+
+# wait_until DEADLINE_SEC CMD...: re-run CMD (in this shell) until it succeeds
+# or DEADLINE_SEC (may be fractional) have passed; 1 on timeout. CMD runs at
+# least once and once more at the deadline.
+wait_until() {
+	local secs=$1
+	shift
+	local now end t
+	t=${EPOCHREALTIME/[.,]/}
+	now=$((t / 1000))
+	end=$((now + $(awk -v s="$secs" 'BEGIN { printf "%d", s * 1000 }')))
+	while :; do
+		if "$@"; then
+			return 0
+		fi
+		t=${EPOCHREALTIME/[.,]/}
+		now=$((t / 1000))
+		if ((now >= end)); then
+			"$@" && return 0
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# ---------------------------------------------------------------- processes
+
+# Alive and not a zombie (a reparented server may linger as one).
+_pid_alive() {
+	local st
+	[ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null || return 1
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+_pid_gone() { ! _pid_alive "$1"; }
+
+# stop_pid PID [SEC]: SIGTERM, wait (default 10 s), SIGKILL; reap if our child.
+stop_pid() {
+	local pid=$1 secs=${2:-10}
+	if _pid_alive "$pid"; then
+		kill -TERM "$pid" 2>/dev/null
+		kill -CONT "$pid" 2>/dev/null
+		if ! wait_until "$secs" _pid_gone "$pid"; then
+			info "PID $pid ignored SIGTERM for $secs s; SIGKILL"
+			kill -KILL "$pid" 2>/dev/null
+			wait_until 10 _pid_gone "$pid" || info "PID $pid survived SIGKILL"
+		fi
+	fi
+	wait "$pid" 2>/dev/null || true
+}
+
+# Remember a background process for the cleanup trap.
+track_pid() { _LIB_PIDS+=("$1"); }
+
+# ---------------------------------------------------------------- mounts
+
+# is_mounted MNT: MNT is a mount point in /proc/mounts.
+is_mounted() {
+	local m
+	m=$(realpath -m "$1")
+	awk -v m="$m" '$2 == m { f = 1 } END { exit !f }' /proc/mounts
+}
+
+# Unmount MNT if mounted: fusermount3 -u, umount -l as the fallback.
+_force_umount() {
+	local mnt=$1
+	is_mounted "$mnt" || return 0
+	timeout 10 fusermount3 -u "$mnt" 2>/dev/null ||
+		timeout 10 fusermount3 -uz "$mnt" 2>/dev/null ||
+		umount -l "$mnt" 2>/dev/null || true
+	is_mounted "$mnt" && info "could not unmount $mnt"
+	return 0
+}
+
+# PIDs of zkfs processes that have MNT as an argument (a daemon that went to
+# the background is not our child; this finds it by its own mount point,
+# which is a unique temp path).
+zkfs_pids_for() {
+	local mnt exe p a
+	mnt=$(realpath -m "$1")
+	exe=$(realpath "$ZKFS_BIN")
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/exe" 2>/dev/null)" = "$exe" ] || continue
+		while IFS= read -r -d '' a; do
+			if [ "$a" = "$1" ] || [ "$a" = "$mnt" ]; then
+				echo "${p#/proc/}"
+				break
+			fi
+		done 2>/dev/null <"$p/cmdline"
+	done
+}
+
+# Remember a mount point for the cleanup trap (mounts made without zkfs_mount).
+track_mount() { _LIB_MOUNTS+=("$1"); }
+
+_state_is() { [ "$(timeout 5 cat "$1/.state" 2>/dev/null)" = "$2" ]; }
+_mount_ready_or_dead() { _pid_gone "$2" || _state_is "$1" CONNECTED; }
+
+# zkfs_mount SRC MNT [OPTS...]: run "$ZKFS_BIN" -f SRC MNT OPTS in the
+# background (stderr to $ZKFS_LOG), wait until MNT/.state reads CONNECTED.
+# SRC "" means no SOURCE argument. Unless OPTS name a config (config=), a
+# "-o config=$EMPTY_CONF" is added so that /etc/zkfs/zkfs.conf is not read.
+# Sets ZKFS_PID and ZKFS_LOG.
+_ZKFS_N=0
+zkfs_mount() {
+	local src=$1 mnt=$2
+	shift 2
+	local args=(-f)
+	[ -n "$src" ] && args+=("$src")
+	args+=("$mnt")
+	case " $* " in
+	*config=*) ;;
+	*) args+=(-o "config=$EMPTY_CONF") ;;
+	esac
+	args+=("$@")
+	mkdir -p "$mnt"
+	_ZKFS_N=$((_ZKFS_N + 1))
+	ZKFS_LOG=$TEST_DIR/zkfs.$_ZKFS_N.log
+	info "mount: zkfs ${args[*]}"
+	"$ZKFS_BIN" "${args[@]}" </dev/null >"$ZKFS_LOG" 2>&1 &
+	ZKFS_PID=$!
+	_LIB_DAEMONS+=("$ZKFS_PID $mnt")
+	if ! wait_until 30 _mount_ready_or_dead "$mnt" "$ZKFS_PID" || _pid_gone "$ZKFS_PID"; then
+		local how="is still running"
+		if _pid_gone "$ZKFS_PID"; then
+			local rc=0
+			wait "$ZKFS_PID" || rc=$?
+			how="exited with status $rc"
+		fi
+		printf -- '----- zkfs log (%s) -----\n' "$ZKFS_LOG" >&2
+		cat "$ZKFS_LOG" >&2
+		printf -- '-----\n' >&2
+		fail "zkfs_mount $src $mnt: $mnt/.state did not read CONNECTED within 30 s; the daemon $how"
+	fi
+}
+
+# zkfs_umount MNT: fusermount3 -u, then wait until the daemon exits.
+# Sets ZKFS_STATUS to the daemon's exit status (when it was our child).
+zkfs_umount() {
+	local mnt=$1 i pid=
+	for i in "${!_LIB_DAEMONS[@]}"; do
+		if [ "${_LIB_DAEMONS[$i]#* }" = "$mnt" ]; then
+			pid=${_LIB_DAEMONS[$i]%% *}
+			unset '_LIB_DAEMONS[i]'
+		fi
+	done
+	[ -n "$pid" ] || pid=$(zkfs_pids_for "$mnt" | head -n1)
+	fusermount3 -u "$mnt" || fail "fusermount3 -u $mnt failed"
+	if [ -n "$pid" ]; then
+		wait_until 20 _pid_gone "$pid" ||
+			fail "the zkfs daemon (PID $pid) did not exit within 20 s after unmounting $mnt"
+		ZKFS_STATUS=0
+		wait "$pid" 2>/dev/null || ZKFS_STATUS=$?
+	fi
+	! is_mounted "$mnt" || fail "$mnt is still mounted after fusermount3 -u"
+}
+
+# ---------------------------------------------------------------- ZooKeeper
+
+zkctl() { "$ZKCTL_BIN" -s "$ZK_HOSTPORT" "$@"; }
+
+# A TCP port nobody uses, below the ephemeral range.
+free_port() {
+	local p i
+	for i in $(seq 1 200); do
+		p=$((10000 + RANDOM % 20000))
+		if [ -z "$(ss -Htan "( sport = :$p )" 2>/dev/null)" ] &&
+			! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	fail "no free TCP port found"
+}
+
+# zk_4lw CMD: send a four-letter word, print the answer (bash /dev/tcp; no nc
+# on a Debian 12 base). Bounded: a paused server makes it fail after 5 s.
+zk_4lw() {
+	timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
+		printf %s "$1" >&3 || exit 1
+		cat <&3' "$ZK_PORT" "$1" 2>/dev/null
+}
+
+# zk_received: the server's "Received:" packet counter (from srvr).
+zk_received() {
+	local n
+	n=$(zk_4lw srvr | sed -n 's/^Received: *//p')
+	[[ "$n" =~ ^[0-9]+$ ]] || fail "could not read Received: from srvr on port $ZK_PORT"
+	echo "$n"
+}
+
+_zk_up() {
+	[ "$(zk_4lw ruok)" = imok ] &&
+		"$ZKCTL_BIN" -s "$ZK_HOSTPORT" -t 5 exists / 2>/dev/null
+}
+_zk_up_or_dead() { _pid_gone "$ZK_PID" || _zk_up; }
+
+_zk_dump_log() {
+	local f
+	for f in "$ZK_DIR"/log/*; do
+		[ -f "$f" ] || continue
+		printf -- '----- %s (last 40 lines) -----\n' "$f" >&2
+		tail -n 40 "$f" >&2
+	done
+}
+
+# Start the server of $ZK_DIR on $ZK_PORT; 0 when it serves, 1 if it died.
+_zk_launch() {
+	rm -f "$ZK_DIR/data/zookeeper_server.pid"
+	if ! (cd "$ZK_DIR" && env -u ZOOPIDFILE ZOOCFGDIR="$ZK_DIR/conf" \
+		ZOO_LOG_DIR="$ZK_DIR/log" "$ZK_DIR/bin/zkServer.sh" start \
+		"$ZK_DIR/conf/zoo.cfg") >>"$ZK_DIR/log/zkServer.sh.log" 2>&1; then
+		info "zkServer.sh start failed (port $ZK_PORT)"
+		return 1
+	fi
+	ZK_PID=$(cat "$ZK_DIR/data/zookeeper_server.pid") ||
+		fail "zkServer.sh wrote no PID file"
+	export ZK_PID
+	wait_until 60 _zk_up_or_dead || true
+	_pid_alive "$ZK_PID" || return 1
+	_zk_up || {
+		_zk_dump_log
+		fail "ZooKeeper (PID $ZK_PID, port $ZK_PORT) did not answer ruok/zkctl within 60 s"
+	}
+}
+
+# zk_start: a standalone server on a free port in its own dir.
+# Exports ZK_PORT, ZK_HOSTPORT, ZK_PID, ZK_DIR.
+#
+# zkServer.sh is used as shipped, but Debian's zkEnv.sh hardcodes
+# ZOOCFGDIR=/etc/zookeeper/conf and ZOO_LOG_DIR=/var/log/zookeeper, so the
+# environment alone cannot keep its files in the temp dir. zkServer.sh sources
+# $(dirname $0)/../libexec/zkEnv.sh first when that exists: we run it through a
+# symlink in $ZK_DIR/bin next to a $ZK_DIR/libexec/zkEnv.sh that sources the
+# system one and then points every directory into $ZK_DIR.
+zk_start() {
+	ZK_DIR=$TEST_DIR/zk
+	mkdir -p "$ZK_DIR"/{conf,data,log,bin,libexec}
+	local real_sh real_bin sys_env attempt
+	real_sh=$(realpath "$ZK_SERVER_SH")
+	real_bin=$(dirname "$real_sh")
+	if [ -f "$real_bin/../libexec/zkEnv.sh" ]; then
+		sys_env=$(realpath "$real_bin/../libexec/zkEnv.sh")
+	else
+		sys_env=$real_bin/zkEnv.sh
+	fi
+	ln -sf "$real_sh" "$ZK_DIR/bin/zkServer.sh"
+	local cp_extra=
+	# slf4j-simple makes the server log to its .out file (else it logs nothing)
+	[ -f /usr/share/java/slf4j-simple.jar ] && cp_extra=:/usr/share/java/slf4j-simple.jar
+	cat >"$ZK_DIR/libexec/zkEnv.sh" <<-EOF
+		# generated by tests/integration/lib.sh
+		ZOOBINDIR='$real_bin'
+		ZOOBIN='$real_bin'
+		. '$sys_env'
+		ZOOCFGDIR='$ZK_DIR/conf'
+		ZOOCFG='$ZK_DIR/conf/zoo.cfg'
+		ZOO_LOG_DIR='$ZK_DIR/log'
+		CLASSPATH="\$CLASSPATH$cp_extra"
+		JMXDISABLE=true
+		SERVER_JVMFLAGS='-XX:-UsePerfData -Xms32m -Xmx256m -Djava.io.tmpdir=$ZK_DIR'
+	EOF
+	for attempt in 1 2 3; do
+		ZK_PORT=$(free_port)
+		ZK_HOSTPORT=127.0.0.1:$ZK_PORT
+		export ZK_PORT ZK_HOSTPORT ZK_DIR
+		cat >"$ZK_DIR/conf/zoo.cfg" <<-EOF
+			tickTime=2000
+			dataDir=$ZK_DIR/data
+			clientPort=$ZK_PORT
+			clientPortAddress=127.0.0.1
+			admin.enableServer=false
+			4lw.commands.whitelist=*
+			maxSessionTimeout=60000
+		EOF
+		if _zk_launch; then
+			info "ZooKeeper up: PID $ZK_PID, $ZK_HOSTPORT, dir $ZK_DIR"
+			return 0
+		fi
+		info "ZooKeeper on port $ZK_PORT died at start (attempt $attempt)"
+		_zk_dump_log
+	done
+	fail "ZooKeeper did not start (3 attempts)"
+}
+
+# zk_stop: SIGTERM by PID, wait until gone, SIGKILL after 20 s.
+zk_stop() {
+	[ -n "${ZK_PID:-}" ] || return 0
+	stop_pid "$ZK_PID" 20
+	_pid_gone "$ZK_PID" || fail "ZooKeeper PID $ZK_PID did not stop"
+	ZK_PID=
+	ZK_PAUSED=0
+	rm -f "$ZK_DIR/data/zookeeper_server.pid"
+}
+
+# zk_restart: stop, then start again on the same port with the same data.
+zk_restart() {
+	zk_stop
+	_zk_launch || {
+		_zk_dump_log
+		fail "ZooKeeper did not restart on port $ZK_PORT"
+	}
+}
+
+zk_pause() {
+	kill -STOP "$ZK_PID" || fail "cannot SIGSTOP ZooKeeper PID $ZK_PID"
+	ZK_PAUSED=1
+}
+
+zk_resume() {
+	kill -CONT "$ZK_PID" || fail "cannot SIGCONT ZooKeeper PID $ZK_PID"
+	ZK_PAUSED=0
+}
+
+# zk_hold_ephemeral PATH [DATA]: create an ephemeral znode held by a
+# background "zkctl create-eph" until the test releases it (or ends).
+# Sets HOLD_PID. Release with stop_pid "$HOLD_PID".
+_HOLD_N=0
+zk_hold_ephemeral() {
+	local path=$1 fifo out fd
+	_HOLD_N=$((_HOLD_N + 1))
+	fifo=$TEST_DIR/hold.$_HOLD_N.in
+	out=$TEST_DIR/hold.$_HOLD_N.out
+	mkfifo "$fifo"
+	exec {fd}<>"$fifo" # keeps the holder's stdin open (no EOF) until cleanup
+	_LIB_FDS+=("$fd")
+	if [ $# -ge 2 ]; then
+		"$ZKCTL_BIN" -s "$ZK_HOSTPORT" create-eph "$path" "$2" -- hold <"$fifo" >"$out" 2>&1 &
+	else
+		"$ZKCTL_BIN" -s "$ZK_HOSTPORT" create-eph "$path" -- hold <"$fifo" >"$out" 2>&1 &
+	fi
+	HOLD_PID=$!
+	track_pid "$HOLD_PID"
+	wait_until 15 grep -qx ready "$out" ||
+		fail "zkctl create-eph $path did not print ready within 15 s: $(cat "$out")"
+}
+
+# ---------------------------------------------------------------- assertions
+
+# assert_eq EXPECTED ACTUAL WHAT
+assert_eq() {
+	[ "$1" = "$2" ] ||
+		fail "${3:-value}: expected '$(_show "$1")', got '$(_show "$2")'"
+}
+
+# assert_file_content FILE EXPECTED [WHAT]: cat FILE must succeed and give
+# exactly these bytes (trailing newlines included).
+assert_file_content() {
+	local file=$1 expected=$2 what=${3:-$1} exp got rc=0 err
+	exp=$TEST_DIR/.exp.$BASHPID
+	got=$TEST_DIR/.got.$BASHPID
+	printf '%s' "$expected" >"$exp"
+	timeout 30 cat "$file" >"$got" 2>"$got.err" || rc=$?
+	err=$(cat "$got.err")
+	if [ "$rc" != 0 ]; then
+		rm -f "$exp" "$got" "$got.err"
+		fail "$what: cat $file failed (exit $rc): $err"
+	fi
+	if ! cmp -s "$got" "$exp"; then
+		local shown
+		shown=$(head -c 200 "$got" | cat -A)
+		rm -f "$exp" "$got" "$got.err"
+		fail "$what: expected content '$(_show "$expected")', got '$shown' (shown with cat -A)"
+	fi
+	rm -f "$exp" "$got" "$got.err"
+}
+
+# file_is FILE EXPECTED: the condition form of assert_file_content (for wait_until).
+file_is() {
+	local tmp=$TEST_DIR/.exp.c.$BASHPID rc=0
+	printf '%s' "$2" >"$tmp"
+	timeout 30 cat "$1" 2>/dev/null | cmp -s - "$tmp" || rc=1
+	rm -f "$tmp"
+	return $rc
+}
+
+# expect_fail SUBSTRING WHAT CMD...: CMD must fail and its stderr contain SUBSTRING.
+expect_fail() {
+	local sub=$1 what=$2 err rc=0
+	shift 2
+	err=$("$@" 2>&1 >/dev/null) || rc=$?
+	[ "$rc" != 0 ] || fail "$what: expected failure ('$sub'), but '$*' succeeded"
+	[[ "$err" == *"$sub"* ]] ||
+		fail "$what: expected an error containing '$sub', got (exit $rc): $(_show "$err")"
+}
+
+# xattr_get FILE NAME: the value of an extended attribute (getfattr when the
+# attr package is installed, else python3's os.getxattr).
+xattr_get() {
+	if command -v getfattr >/dev/null 2>&1; then
+		getfattr --absolute-names --only-values -n "$2" -- "$1"
+	else
+		python3 -c 'import os, sys
+sys.stdout.buffer.write(os.getxattr(sys.argv[1], sys.argv[2]))' "$1" "$2"
+	fi
+}
+
+# ftype PATH: "file" or "dir" (or stat's own word for anything else).
+ftype() {
+	local t
+	t=$(stat -c %F -- "$1") || return 1
+	case $t in
+	"regular file" | "regular empty file") echo file ;;
+	directory) echo dir ;;
+	*) echo "$t" ;;
+	esac
+}
+
+# ---------------------------------------------------------------- cleanup
+
+cleanup() {
+	local rc=$? entry pid mnt p fd
+	set +e
+	trap - EXIT INT TERM
+	cd / # a cwd inside a mount would keep it busy
+	# a paused server would stall every client's clean close below
+	[ -n "${ZK_PID:-}" ] && [ "$ZK_PAUSED" = 1 ] && kill -CONT "$ZK_PID" 2>/dev/null
+	for pid in "${_LIB_PIDS[@]}"; do
+		stop_pid "$pid" 5
+	done
+	for fd in "${_LIB_FDS[@]}"; do
+		exec {fd}>&-
+	done
+	for entry in "${_LIB_DAEMONS[@]}"; do
+		pid=${entry%% *}
+		mnt=${entry#* }
+		_force_umount "$mnt"
+		wait_until 10 _pid_gone "$pid" || stop_pid "$pid" 10
+		wait "$pid" 2>/dev/null
+	done
+	for mnt in "${_LIB_MOUNTS[@]}"; do
+		_force_umount "$mnt"
+		for p in $(zkfs_pids_for "$mnt"); do
+			wait_until 10 _pid_gone "$p" || stop_pid "$p" 10
+		done
+	done
+	if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+		for p in "$TEST_DIR"/zkfs.*.log; do
+			[ -s "$p" ] || continue
+			printf -- '----- %s (last 60 lines) -----\n' "$p" >&2
+			tail -n 60 "$p" >&2
+		done
+		[ -n "${ZK_DIR:-}" ] && [ -n "${ZK_PID:-}" ] && _zk_dump_log
+	fi
+	[ -n "${ZK_PID:-}" ] && zk_stop
+	if awk -v d="$TEST_DIR/" 'index($2, d) == 1 { f = 1 } END { exit !f }' /proc/mounts; then
+		info "mounts remain under $TEST_DIR; not removing it"
+	elif [ "${KEEP_TMP:-0}" = 1 ]; then
+		info "kept $TEST_DIR"
+	else
+		rm -rf --one-file-system "$TEST_DIR"
+	fi
+	if [ "$rc" = 0 ]; then
+		info "PASS"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM

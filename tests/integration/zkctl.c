@@ -1,0 +1,445 @@
+/*
+ * zkctl — ground truth for the integration tests: acts on and inspects
+ * ZooKeeper directly through the C client, never through the mount.
+ *
+ *   zkctl -s HOST:PORT [-t timeout_sec] CMD ARGS
+ *
+ *   create PATH [DATA]        persistent znode; no DATA: empty (0-byte) data
+ *   create-null PATH          persistent znode whose value is NULL (length -1)
+ *   create-eph PATH [DATA] [-- hold]
+ *                             ephemeral znode; prints "ready" once created and
+ *                             keeps the session open until stdin reaches EOF or
+ *                             SIGTERM/SIGINT/SIGHUP arrives, then closes it
+ *   set PATH DATA             set data (any version)
+ *   set-file PATH FILE        set data from FILE (up to 1 MiB)
+ *   get PATH                  the exact bytes to stdout (a NULL value: nothing)
+ *   stat PATH                 key=value lines
+ *   ls PATH                   children, one per line, sorted (strcmp)
+ *   exists PATH               exit 0 if it exists, 1 if not
+ *   rm PATH                   delete (any version)
+ *   rmr PATH                  delete recursively
+ *   mkpath PATH               create missing components (empty data)
+ *
+ * Exit: 0 success; 1 ZNONODE on exists/get; 2 any other error, with
+ * "zkctl: PATH: ZERRORNAME" on stderr. The C client's log is off unless
+ * $ZKCTL_DEBUG is set.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zookeeper/zookeeper.h>
+
+#define MAX_FILE (1024 * 1024)
+
+static zhandle_t *zh;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int zstate_now; /* last session state seen, under mu */
+
+static const char *errname(int rc)
+{
+	switch (rc) {
+	case ZOK: return "ZOK";
+	case ZSYSTEMERROR: return "ZSYSTEMERROR";
+	case ZRUNTIMEINCONSISTENCY: return "ZRUNTIMEINCONSISTENCY";
+	case ZDATAINCONSISTENCY: return "ZDATAINCONSISTENCY";
+	case ZCONNECTIONLOSS: return "ZCONNECTIONLOSS";
+	case ZMARSHALLINGERROR: return "ZMARSHALLINGERROR";
+	case ZUNIMPLEMENTED: return "ZUNIMPLEMENTED";
+	case ZOPERATIONTIMEOUT: return "ZOPERATIONTIMEOUT";
+	case ZBADARGUMENTS: return "ZBADARGUMENTS";
+	case ZINVALIDSTATE: return "ZINVALIDSTATE";
+	case ZNEWCONFIGNOQUORUM: return "ZNEWCONFIGNOQUORUM";
+	case ZRECONFIGINPROGRESS: return "ZRECONFIGINPROGRESS";
+	case ZSSLCONNECTIONERROR: return "ZSSLCONNECTIONERROR";
+	case ZAPIERROR: return "ZAPIERROR";
+	case ZNONODE: return "ZNONODE";
+	case ZNOAUTH: return "ZNOAUTH";
+	case ZBADVERSION: return "ZBADVERSION";
+	case ZNOCHILDRENFOREPHEMERALS: return "ZNOCHILDRENFOREPHEMERALS";
+	case ZNODEEXISTS: return "ZNODEEXISTS";
+	case ZNOTEMPTY: return "ZNOTEMPTY";
+	case ZSESSIONEXPIRED: return "ZSESSIONEXPIRED";
+	case ZINVALIDCALLBACK: return "ZINVALIDCALLBACK";
+	case ZINVALIDACL: return "ZINVALIDACL";
+	case ZAUTHFAILED: return "ZAUTHFAILED";
+	case ZCLOSING: return "ZCLOSING";
+	case ZNOTHING: return "ZNOTHING";
+	case ZSESSIONMOVED: return "ZSESSIONMOVED";
+	case ZNOTREADONLY: return "ZNOTREADONLY";
+	case ZEPHEMERALONLOCALSESSION: return "ZEPHEMERALONLOCALSESSION";
+	case ZNOWATCHER: return "ZNOWATCHER";
+	case ZRECONFIGDISABLED: return "ZRECONFIGDISABLED";
+	case ZSESSIONCLOSEDREQUIRESASLAUTH: return "ZSESSIONCLOSEDREQUIRESASLAUTH";
+	case ZTHROTTLEDOP: return "ZTHROTTLEDOP";
+	default: return "ZUNKNOWN";
+	}
+}
+
+/* Report a ZooKeeper error and return the exit code for it. */
+static int zfail(const char *what, int rc, int nonode_code)
+{
+	fprintf(stderr, "zkctl: %s: %s\n", what, errname(rc));
+	return rc == ZNONODE ? nonode_code : 2;
+}
+
+static int sysfail(const char *what)
+{
+	fprintf(stderr, "zkctl: %s: %s\n", what, strerror(errno));
+	return 2;
+}
+
+static void watcher(zhandle_t *h, int type, int state, const char *path, void *ctx)
+{
+	(void)h; (void)path; (void)ctx;
+	if (type != ZOO_SESSION_EVENT)
+		return;
+	pthread_mutex_lock(&mu);
+	zstate_now = state;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+/* Open a session and wait until it is connected, at most timeout_s. */
+static int connect_zk(const char *hosts, int timeout_s)
+{
+	/* The client's own log stays off (stderr carries only zkctl's one line)
+	 * unless $ZKCTL_DEBUG is set. */
+	zoo_set_debug_level(getenv("ZKCTL_DEBUG") ? ZOO_LOG_LEVEL_DEBUG : (ZooLogLevel)0);
+	zh = zookeeper_init(hosts, watcher, timeout_s * 1000, NULL, NULL, 0);
+	if (!zh)
+		return sysfail(hosts);
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += timeout_s;
+	int rc = 0;
+	pthread_mutex_lock(&mu);
+	while (zstate_now != ZOO_CONNECTED_STATE && rc == 0) {
+		if (zstate_now == ZOO_EXPIRED_SESSION_STATE ||
+		    zstate_now == ZOO_AUTH_FAILED_STATE)
+			break;
+		rc = pthread_cond_timedwait(&cv, &mu, &dl);
+	}
+	int ok = zstate_now == ZOO_CONNECTED_STATE;
+	pthread_mutex_unlock(&mu);
+	if (!ok) {
+		fprintf(stderr, "zkctl: %s: %s (not connected within %d s)\n", hosts,
+			errname(ZCONNECTIONLOSS), timeout_s);
+		return 2;
+	}
+	return 0;
+}
+
+static int do_create(const char *path, const char *data, int len, int flags)
+{
+	int rc = zoo_create(zh, path, data, len, &ZOO_OPEN_ACL_UNSAFE, flags, NULL, 0);
+	return rc == ZOK ? 0 : zfail(path, rc, 2);
+}
+
+static int do_set(const char *path, const char *data, int len)
+{
+	int rc = zoo_set(zh, path, data, len, -1);
+	return rc == ZOK ? 0 : zfail(path, rc, 2);
+}
+
+static int do_set_file(const char *path, const char *file)
+{
+	FILE *f = fopen(file, "rb");
+	if (!f)
+		return sysfail(file);
+	char *buf = malloc(MAX_FILE + 1);
+	if (!buf) {
+		fclose(f);
+		return sysfail("malloc");
+	}
+	size_t n = fread(buf, 1, MAX_FILE + 1, f);
+	int err = ferror(f);
+	fclose(f);
+	if (err || n > MAX_FILE) {
+		fprintf(stderr, "zkctl: %s: %s\n", file, err ? "read error" : "larger than 1 MiB");
+		free(buf);
+		return 2;
+	}
+	int r = do_set(path, buf, (int)n);
+	free(buf);
+	return r;
+}
+
+static int write_all(const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(STDOUT_FILENO, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return sysfail("stdout");
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int do_get(const char *path)
+{
+	struct Stat st;
+	for (int attempt = 0; attempt < 10; attempt++) {
+		int rc = zoo_exists(zh, path, 0, &st);
+		if (rc != ZOK)
+			return zfail(path, rc, 1);
+		int cap = st.dataLength + 1;
+		char *buf = malloc((size_t)cap);
+		if (!buf)
+			return sysfail("malloc");
+		int len = cap;
+		rc = zoo_get(zh, path, 0, buf, &len, &st);
+		if (rc != ZOK) {
+			free(buf);
+			return zfail(path, rc, 1);
+		}
+		if (st.dataLength >= cap) { /* grew between the two calls */
+			free(buf);
+			continue;
+		}
+		int r = len > 0 ? write_all(buf, (size_t)len) : 0;
+		free(buf);
+		return r;
+	}
+	fprintf(stderr, "zkctl: %s: value keeps changing\n", path);
+	return 2;
+}
+
+static int do_stat(const char *path)
+{
+	struct Stat st;
+	int rc = zoo_exists(zh, path, 0, &st);
+	if (rc != ZOK)
+		return zfail(path, rc, 2);
+	printf("czxid=%lld\nmzxid=%lld\npzxid=%lld\nctime=%lld\nmtime=%lld\n"
+	       "version=%d\ncversion=%d\naversion=%d\nephemeralOwner=%lld\n"
+	       "dataLength=%d\nnumChildren=%d\n",
+	       (long long)st.czxid, (long long)st.mzxid, (long long)st.pzxid,
+	       (long long)st.ctime, (long long)st.mtime, st.version, st.cversion,
+	       st.aversion, (long long)st.ephemeralOwner, st.dataLength, st.numChildren);
+	return fflush(stdout) == 0 ? 0 : sysfail("stdout");
+}
+
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int do_ls(const char *path)
+{
+	struct String_vector v = {0, NULL};
+	int rc = zoo_get_children(zh, path, 0, &v);
+	if (rc != ZOK)
+		return zfail(path, rc, 2);
+	qsort(v.data, (size_t)v.count, sizeof(char *), cmpstr);
+	for (int i = 0; i < v.count; i++)
+		printf("%s\n", v.data[i]);
+	deallocate_String_vector(&v);
+	return fflush(stdout) == 0 ? 0 : sysfail("stdout");
+}
+
+static char *child_path(const char *parent, const char *name)
+{
+	size_t lp = strlen(parent), ln = strlen(name);
+	char *p = malloc(lp + ln + 2);
+	if (!p)
+		return NULL;
+	memcpy(p, parent, lp);
+	size_t o = lp;
+	if (lp == 0 || parent[lp - 1] != '/')
+		p[o++] = '/';
+	memcpy(p + o, name, ln + 1);
+	return p;
+}
+
+static int do_rmr(const char *path)
+{
+	struct String_vector v = {0, NULL};
+	int rc = zoo_get_children(zh, path, 0, &v);
+	if (rc != ZOK)
+		return zfail(path, rc, 2);
+	int r = 0;
+	for (int i = 0; i < v.count && r == 0; i++) {
+		char *c = child_path(path, v.data[i]);
+		if (!c) {
+			r = sysfail("malloc");
+			break;
+		}
+		r = do_rmr(c);
+		free(c);
+	}
+	deallocate_String_vector(&v);
+	if (r != 0 || strcmp(path, "/") == 0)
+		return r;
+	rc = zoo_delete(zh, path, -1);
+	return rc == ZOK || rc == ZNONODE ? 0 : zfail(path, rc, 2);
+}
+
+static int do_mkpath(const char *path)
+{
+	size_t n = strlen(path);
+	char *p = strdup(path);
+	if (!p)
+		return sysfail("malloc");
+	for (size_t i = 1; i <= n; i++) {
+		if ((i < n && p[i] != '/') || p[i - 1] == '/')
+			continue; /* not at a component's end, or an empty one */
+		char save = p[i];
+		p[i] = '\0';
+		int rc = zoo_create(zh, p, "", 0, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0);
+		if (rc != ZOK && rc != ZNODEEXISTS) {
+			int r = zfail(p, rc, 2);
+			free(p);
+			return r;
+		}
+		p[i] = save;
+	}
+	free(p);
+	return 0;
+}
+
+/* Hold an ephemeral: wait for EOF on stdin or a terminating signal. The
+ * signals were blocked before the client threads started, so only this
+ * signalfd sees them. */
+static int hold(const sigset_t *sigs)
+{
+	int sfd = signalfd(-1, sigs, SFD_CLOEXEC);
+	if (sfd < 0)
+		return sysfail("signalfd");
+	printf("ready\n");
+	if (fflush(stdout) != 0)
+		return sysfail("stdout");
+	struct pollfd pf[2] = {{STDIN_FILENO, POLLIN, 0}, {sfd, POLLIN, 0}};
+	char buf[4096];
+	for (;;) {
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return sysfail("poll");
+		}
+		if (pf[1].revents)
+			break;
+		if (pf[0].revents) {
+			ssize_t r = read(STDIN_FILENO, buf, sizeof buf);
+			if (r <= 0 && !(r < 0 && errno == EINTR))
+				break;
+		}
+	}
+	close(sfd);
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: zkctl -s HOST:PORT [-t timeout_sec] CMD ARGS\n"
+		"  create PATH [DATA] | create-null PATH | create-eph PATH [DATA] [-- hold]\n"
+		"  set PATH DATA | set-file PATH FILE | get PATH | stat PATH | ls PATH\n"
+		"  exists PATH | rm PATH | rmr PATH | mkpath PATH\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *hosts = NULL;
+	int timeout_s = 10, opt;
+	while ((opt = getopt(argc, argv, "+s:t:h")) != -1) {
+		switch (opt) {
+		case 's': hosts = optarg; break;
+		case 't': timeout_s = atoi(optarg); break;
+		case 'h': usage(); return 0;
+		default: usage(); return 2;
+		}
+	}
+	int nargs = argc - optind;
+	if (!hosts || timeout_s <= 0 || nargs < 2) {
+		usage();
+		return 2;
+	}
+	const char *cmd = argv[optind], *path = argv[optind + 1];
+	const char *arg = nargs >= 3 ? argv[optind + 2] : NULL;
+	int setter = !strcmp(cmd, "set") || !strcmp(cmd, "set-file");
+	int maxargs = setter || !strcmp(cmd, "create") || !strcmp(cmd, "create-eph") ? 3 : 2;
+	if (!strcmp(cmd, "create-eph")) {
+		/* an optional trailing "-- hold" (it always holds) */
+		for (int i = optind + 2; i < argc; i++) {
+			if (!strcmp(argv[i], "--")) {
+				if (i == optind + 2)
+					arg = NULL;
+				nargs = i - optind;
+				break;
+			}
+		}
+	}
+	if (nargs > maxargs || (setter && !arg)) {
+		usage();
+		return 2;
+	}
+
+	/* Block the terminating signals before the client's threads start, so
+	 * they inherit the mask and create-eph can take them with signalfd. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	int holding = !strcmp(cmd, "create-eph");
+	if (holding)
+		pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	int r = connect_zk(hosts, timeout_s);
+	if (r != 0) {
+		if (zh)
+			zookeeper_close(zh);
+		return r;
+	}
+	if (!strcmp(cmd, "create"))
+		r = do_create(path, arg ? arg : "", arg ? (int)strlen(arg) : 0, 0);
+	else if (!strcmp(cmd, "create-null"))
+		r = do_create(path, NULL, -1, 0);
+	else if (holding) {
+		r = do_create(path, arg ? arg : "", arg ? (int)strlen(arg) : 0, ZOO_EPHEMERAL);
+		if (r == 0)
+			r = hold(&sigs);
+	} else if (!strcmp(cmd, "set"))
+		r = do_set(path, arg, (int)strlen(arg));
+	else if (!strcmp(cmd, "set-file"))
+		r = do_set_file(path, arg);
+	else if (!strcmp(cmd, "get"))
+		r = do_get(path);
+	else if (!strcmp(cmd, "stat"))
+		r = do_stat(path);
+	else if (!strcmp(cmd, "ls"))
+		r = do_ls(path);
+	else if (!strcmp(cmd, "exists")) {
+		int rc = zoo_exists(zh, path, 0, NULL);
+		r = rc == ZOK ? 0 : rc == ZNONODE ? 1 : zfail(path, rc, 1);
+	} else if (!strcmp(cmd, "rm")) {
+		int rc = zoo_delete(zh, path, -1);
+		r = rc == ZOK ? 0 : zfail(path, rc, 2);
+	} else if (!strcmp(cmd, "rmr"))
+		r = do_rmr(path);
+	else if (!strcmp(cmd, "mkpath"))
+		r = do_mkpath(path);
+	else {
+		fprintf(stderr, "zkctl: unknown command %s\n", cmd);
+		usage();
+		r = 2;
+	}
+	int rc = zookeeper_close(zh);
+	if (rc != ZOK && r == 0)
+		r = zfail("close", rc, 2);
+	return r;
+}

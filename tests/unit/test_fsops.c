@@ -1,0 +1,1365 @@
+/*
+ * test_fsops — the filesystem semantics (SPEC.md §3, §4, §6) on the in-memory
+ * backend, without a kernel or a server: the mapping of znodes to files and
+ * directories, attributes, `.data` and `.state`, the caches and the watch
+ * events that drop them (counted in backend fetches), events racing a fetch,
+ * large values, listings, lookup counts, xattrs, and the errnos.
+ *
+ * The mount's base path is /asab; its children are made with mk().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fsops.h"
+#include "memback.h"
+
+#define BASE "/asab"
+#define UID 1234
+#define GID 5678
+#define TIMEOUT 60.0
+#define MAX_NOTICES 256
+#define FS_SET_OTHER 0x100   /* what ops.c passes for mode, owner, size */
+
+/* ---- a capturing notice sink ---- */
+
+struct seen_notice {
+	enum notice_kind kind;
+	uint64_t ino, parent;
+	char name[64];
+};
+
+struct sink {
+	struct seen_notice v[MAX_NOTICES];
+	int n;
+};
+
+static void capture(void *ctx, const struct notice *nt)
+{
+	struct sink *s = ctx;
+	struct seen_notice *v;
+
+	if (s->n == MAX_NOTICES)
+		return;
+	v = &s->v[s->n++];
+	v->kind = nt->kind;
+	v->ino = nt->ino;
+	v->parent = nt->parent;
+	snprintf(v->name, sizeof(v->name), "%s", nt->kind == NOTICE_INVAL_ENTRY ? nt->name : "");
+}
+
+static int count_inode(const struct sink *s, uint64_t ino)
+{
+	int c = 0;
+
+	for (int i = 0; i < s->n; i++)
+		c += s->v[i].kind == NOTICE_INVAL_INODE && s->v[i].ino == ino;
+	return c;
+}
+
+static int count_entry(const struct sink *s, uint64_t parent, const char *name)
+{
+	int c = 0;
+
+	for (int i = 0; i < s->n; i++)
+		c += s->v[i].kind == NOTICE_INVAL_ENTRY && s->v[i].parent == parent &&
+		     strcmp(s->v[i].name, name) == 0;
+	return c;
+}
+
+/* ---- fixture ---- */
+
+struct fx {
+	struct memback *m;
+	struct fs *fs;
+	struct sink sink;
+};
+
+static void forward_watch(void *ctx, enum zevent ev, const char *path)
+{
+	fs_on_watch(ctx, ev, path);
+}
+
+static void forward_state(void *ctx, enum zstate state, bool expired)
+{
+	fs_on_state(ctx, state, expired);
+}
+
+static int open_fx(void **state, mode_t umask_)
+{
+	struct fs_config cfg = {
+		.base = BASE, .datafile = ".data", .uid = UID, .gid = GID,
+		.umask = umask_, .cache_timeout = TIMEOUT, .ro = false,
+	};
+	struct backend_events ev = { .on_watch = forward_watch, .on_state = forward_state };
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	if (!fx || !(fx->m = memback_new()) || memback_create(fx->m, BASE, NULL, 0, false))
+		return -1;
+	fx->fs = fs_new(&cfg, memback_backend(fx->m), capture, &fx->sink);
+	if (!fx->fs)
+		return -1;
+	ev.ctx = fx->fs;
+	memback_set_events(fx->m, &ev);
+	*state = fx;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	return open_fx(state, 022);
+}
+
+static int setup_umask027(void **state)
+{
+	return open_fx(state, 027);
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	fs_free(fx->fs);
+	memback_free(fx->m);
+	free(fx);
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+/* Create BASE/rel with `data` (NULL: empty). */
+static void mk(struct fx *fx, const char *rel, const char *data, bool ephemeral)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), BASE "/%s", rel);
+	assert_int_equal(memback_create(fx->m, path, data, data ? strlen(data) : 0, ephemeral), 0);
+}
+
+static void set(struct fx *fx, const char *rel, const char *data)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), rel[0] ? BASE "/%s" : BASE "%s", rel);
+	assert_int_equal(memback_set(fx->m, path, data, strlen(data)), 0);
+}
+
+static size_t fetches(struct fx *fx)
+{
+	return memback_fetch_count(fx->m);
+}
+
+/* A successful lookup; returns the entry. */
+static struct fs_entry lookup_entry(struct fx *fx, uint64_t parent, const char *name)
+{
+	struct fs_entry e;
+	int rc = fs_lookup(fx->fs, parent, name, &e);
+
+	if (rc != 0)
+		fail_msg("lookup of \"%s\" in %llu: %s", name, (unsigned long long)parent,
+			 strerror(rc));
+	assert_int_not_equal(e.ino, 0);
+	assert_int_equal(e.attr.st_ino, e.ino);
+	return e;
+}
+
+static uint64_t lookup(struct fx *fx, uint64_t parent, const char *name)
+{
+	return lookup_entry(fx, parent, name).ino;
+}
+
+static mode_t type_of(struct fx *fx, const char *name)
+{
+	return lookup_entry(fx, NODE_ROOT_INO, name).attr.st_mode & S_IFMT;
+}
+
+/* The whole content of `ino` through fs_open/fs_read (malloc'd, NUL-terminated). */
+static char *read_all(struct fx *fx, uint64_t ino, size_t *lenp)
+{
+	struct fs_open_reply r;
+	struct fs_file *fh;
+	size_t len = 0, cap = 4096;
+	char *out = malloc(cap + 1);
+	int rc;
+
+	assert_non_null(out);
+	rc = fs_open(fx->fs, ino, O_RDONLY, &fh, &r);
+	if (rc != 0)
+		fail_msg("open of %llu: %s", (unsigned long long)ino, strerror(rc));
+	for (;;) {
+		const char *buf;
+		size_t n;
+
+		assert_int_equal(fs_read(fx->fs, fh, 65536, (off_t)len, &buf, &n), 0);
+		if (n == 0)
+			break;
+		while (len + n > cap) {
+			cap *= 2;
+			out = realloc(out, cap + 1);
+			assert_non_null(out);
+		}
+		memcpy(out + len, buf, n);
+		len += n;
+	}
+	fs_release(fx->fs, fh);
+	out[len] = '\0';
+	if (lenp)
+		*lenp = len;
+	return out;
+}
+
+static void assert_content(struct fx *fx, uint64_t ino, const char *expect)
+{
+	char *got = read_all(fx, ino, NULL);
+
+	assert_string_equal(got, expect);
+	free(got);
+}
+
+static bool open_keeps_cache(struct fx *fx, uint64_t ino)
+{
+	struct fs_open_reply r;
+	struct fs_file *fh;
+
+	assert_int_equal(fs_open(fx->fs, ino, O_RDONLY, &fh, &r), 0);
+	fs_release(fx->fs, fh);
+	return r.keep_cache;
+}
+
+/* The names of a listing, joined by ' '. */
+static char *list_names(struct fx *fx, uint64_t ino)
+{
+	struct fs_dir *dh;
+	const struct fs_dirent *d;
+	size_t len = 0, cap = 256;
+	char *out = malloc(cap);
+	bool keep;
+	int rc;
+
+	assert_non_null(out);
+	out[0] = '\0';
+	rc = fs_opendir(fx->fs, ino, &dh, &keep);
+	if (rc != 0)
+		fail_msg("opendir of %llu: %s", (unsigned long long)ino, strerror(rc));
+	for (size_t i = 0; (d = fs_readdir(dh, i)) != NULL; i++) {
+		size_t n = strlen(d->name);
+		while (len + n + 2 > cap) {
+			cap *= 2;
+			out = realloc(out, cap);
+			assert_non_null(out);
+		}
+		if (len)
+			out[len++] = ' ';
+		memcpy(out + len, d->name, n + 1);
+		len += n;
+	}
+	fs_releasedir(fx->fs, dh);
+	return out;
+}
+
+static void assert_listing(struct fx *fx, uint64_t ino, const char *expect)
+{
+	char *got = list_names(fx, ino);
+
+	assert_string_equal(got, expect);
+	free(got);
+}
+
+static struct node *table_node(struct fx *fx, uint64_t ino)
+{
+	struct node *n;
+
+	node_lock(fs_table(fx->fs));
+	n = node_by_ino(fs_table(fx->fs), ino);
+	node_unlock(fs_table(fx->fs));
+	return n;
+}
+
+/* ---- mapping (SPEC §3) ---- */
+
+static void test_znode_with_children_is_a_directory(void **state)
+{
+	struct fx *fx = *state;
+
+	mk(fx, "app.conf", "data", false);
+	mk(fx, "app.conf/child", NULL, false);
+	assert_int_equal(type_of(fx, "app.conf"), S_IFDIR);
+}
+
+static void test_ephemeral_znode_is_a_file(void **state)
+{
+	struct fx *fx = *state;
+
+	mk(fx, "member", NULL, true);
+	assert_int_equal(type_of(fx, "member"), S_IFREG);
+}
+
+static void test_znode_with_data_is_a_file(void **state)
+{
+	struct fx *fx = *state;
+
+	mk(fx, "locks", "x", false);
+	assert_int_equal(type_of(fx, "locks"), S_IFREG);
+}
+
+static void test_empty_znode_with_an_extension_is_a_file(void **state)
+{
+	struct fx *fx = *state;
+
+	mk(fx, "app.conf", NULL, false);
+	mk(fx, "a.b.c", NULL, false);
+	assert_int_equal(type_of(fx, "app.conf"), S_IFREG);
+	assert_int_equal(type_of(fx, "a.b.c"), S_IFREG);
+}
+
+static void test_empty_znode_without_an_extension_is_a_directory(void **state)
+{
+	struct fx *fx = *state;
+
+	mk(fx, "locks", NULL, false);
+	assert_int_equal(type_of(fx, "locks"), S_IFDIR);
+}
+
+static void test_empty_znode_ending_in_dot_d_is_a_directory(void **state)
+{
+	struct fx *fx = *state;
+
+	mk(fx, "x.d", NULL, false);
+	mk(fx, "conf.d", NULL, false);
+	assert_int_equal(type_of(fx, "x.d"), S_IFDIR);
+	assert_int_equal(type_of(fx, "conf.d"), S_IFDIR);
+}
+
+static void test_empty_znode_with_only_a_leading_dot_is_a_directory(void **state)
+{
+	struct fx *fx = *state;
+
+	mk(fx, ".hidden", NULL, false);
+	assert_int_equal(type_of(fx, ".hidden"), S_IFDIR);
+}
+
+static void test_root_is_a_directory_even_with_data(void **state)
+{
+	struct fx *fx = *state;
+	struct stat st;
+	double timeout;
+
+	set(fx, "", "root data");
+	assert_int_equal(fs_getattr(fx->fs, NODE_ROOT_INO, &st, &timeout), 0);
+	assert_int_equal(st.st_mode & S_IFMT, S_IFDIR);
+	assert_int_equal(st.st_ino, NODE_ROOT_INO);
+	assert_content(fx, lookup(fx, NODE_ROOT_INO, ".data"), "root data");
+}
+
+/* ---- attributes ---- */
+
+static void test_attributes_come_from_the_znode_stat(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_entry f, d;
+	struct zstat zs;
+
+	mk(fx, "f.txt", "hello", false);
+	mk(fx, "d", NULL, false);
+	mk(fx, "d/c", NULL, false);
+	f = lookup_entry(fx, NODE_ROOT_INO, "f.txt");
+	d = lookup_entry(fx, NODE_ROOT_INO, "d");
+	assert_int_equal(memback_stat(fx->m, BASE "/f.txt", &zs), 0);
+
+	assert_int_equal(f.attr.st_size, 5);
+	assert_int_equal(f.attr.st_mode, S_IFREG | 0644);
+	assert_int_equal(f.attr.st_nlink, 1);
+	assert_int_equal(f.attr.st_uid, UID);
+	assert_int_equal(f.attr.st_gid, GID);
+	assert_int_equal(f.attr.st_mtim.tv_sec, zs.mtime_ms / 1000);
+	assert_int_equal(f.attr.st_mtim.tv_nsec, (zs.mtime_ms % 1000) * 1000000);
+	assert_int_equal(f.attr.st_ctim.tv_sec, zs.mtime_ms / 1000);
+	assert_true(f.entry_timeout > 0);
+	assert_true(f.attr_timeout > 0);
+
+	assert_int_equal(d.attr.st_mode, S_IFDIR | 0755);
+	assert_int_equal(d.attr.st_nlink, 1);
+	assert_int_equal(d.attr.st_size, 0);
+}
+
+static void test_getattr_matches_lookup(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_entry e;
+	struct stat st;
+	double timeout;
+
+	mk(fx, "f.txt", "hello", false);
+	e = lookup_entry(fx, NODE_ROOT_INO, "f.txt");
+	assert_int_equal(fs_getattr(fx->fs, e.ino, &st, &timeout), 0);
+	assert_int_equal(st.st_ino, e.ino);
+	assert_int_equal(st.st_mode, e.attr.st_mode);
+	assert_int_equal(st.st_size, e.attr.st_size);
+	assert_int_equal(st.st_mtim.tv_sec, e.attr.st_mtim.tv_sec);
+	assert_true(timeout > 0);
+}
+
+static void test_umask_applies_to_modes(void **state)
+{
+	struct fx *fx = *state;
+
+	mk(fx, "f.txt", "x", false);
+	mk(fx, "d", NULL, false);
+	assert_int_equal(lookup_entry(fx, NODE_ROOT_INO, "f.txt").attr.st_mode, S_IFREG | 0640);
+	assert_int_equal(lookup_entry(fx, NODE_ROOT_INO, "d").attr.st_mode, S_IFDIR | 0750);
+}
+
+/* ---- .data ---- */
+
+static void test_datafile_is_reachable_while_the_directory_data_is_empty(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t d, df;
+	struct fs_entry e;
+
+	mk(fx, "locks", NULL, false);
+	d = lookup(fx, NODE_ROOT_INO, "locks");
+	e = lookup_entry(fx, d, ".data");
+	df = e.ino;
+	assert_int_not_equal(df, d);
+	assert_int_equal(e.attr.st_mode & S_IFMT, S_IFREG);
+	assert_int_equal(e.attr.st_size, 0);
+	assert_content(fx, df, "");
+}
+
+static void test_datafile_is_listed_only_while_the_directory_has_data(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t d;
+
+	mk(fx, "d", NULL, false);
+	mk(fx, "d/c", NULL, false);
+	d = lookup(fx, NODE_ROOT_INO, "d");
+	assert_listing(fx, d, ". .. c");
+	set(fx, "d", "dir data");
+	assert_listing(fx, d, ". .. .data c");
+	set(fx, "d", "");
+	assert_listing(fx, d, ". .. c");
+}
+
+static void test_datafile_reads_the_directory_znode_data(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t d, df;
+
+	mk(fx, "d", "v1", false);
+	mk(fx, "d/c", NULL, false);
+	d = lookup(fx, NODE_ROOT_INO, "d");
+	df = lookup(fx, d, ".data");
+	assert_int_equal(lookup_entry(fx, d, ".data").attr.st_size, 2);
+	assert_content(fx, df, "v1");
+	set(fx, "d", "version two");
+	assert_true(count_inode(&fx->sink, df) >= 1);
+	assert_content(fx, df, "version two");
+}
+
+static void test_real_children_named_like_virtual_files_are_shadowed(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t d;
+
+	set(fx, "", "root data");
+	mk(fx, ".state", "real state", false);
+	mk(fx, ".data", "real data", false);
+	mk(fx, "d", "d data", false);
+	mk(fx, "d/.data", "child data", false);
+
+	assert_int_equal(lookup(fx, NODE_ROOT_INO, ".state"), NODE_STATE_INO);
+	assert_content(fx, NODE_STATE_INO, "LOST\n");
+	assert_content(fx, lookup(fx, NODE_ROOT_INO, ".data"), "root data");
+	d = lookup(fx, NODE_ROOT_INO, "d");
+	assert_content(fx, lookup(fx, d, ".data"), "d data");
+	assert_listing(fx, NODE_ROOT_INO, ". .. .state .data d");
+	assert_listing(fx, d, ". .. .data");
+}
+
+/* ---- .state (SPEC §6) ---- */
+
+static void test_state_is_ino_2_and_reads_LOST_at_first(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_entry e = lookup_entry(fx, NODE_ROOT_INO, ".state");
+	struct stat st;
+	double timeout;
+
+	assert_int_equal(e.ino, NODE_STATE_INO);
+	assert_int_equal(e.attr.st_mode, S_IFREG | 0444);
+	assert_int_equal(e.attr.st_size, 5);
+	assert_content(fx, NODE_STATE_INO, "LOST\n");
+	assert_int_equal(fs_getattr(fx->fs, NODE_STATE_INO, &st, &timeout), 0);
+	assert_int_equal(st.st_size, 5);
+	assert_int_equal(fetches(fx), 0);
+}
+
+static void test_state_reads_CONNECTED_once_connected(void **state)
+{
+	struct fx *fx = *state;
+	struct stat st;
+	double timeout;
+
+	assert_true(fs_on_state(fx->fs, ZS_CONNECTED, false));
+	assert_content(fx, NODE_STATE_INO, "CONNECTED\n");
+	assert_int_equal(fs_getattr(fx->fs, NODE_STATE_INO, &st, &timeout), 0);
+	assert_int_equal(st.st_size, 10);
+	assert_true(fs_on_state(fx->fs, ZS_SUSPENDED, false));
+	assert_content(fx, NODE_STATE_INO, "SUSPENDED\n");
+}
+
+static void test_on_state_reports_only_changes(void **state)
+{
+	struct fx *fx = *state;
+
+	assert_false(fs_on_state(fx->fs, ZS_LOST, false));
+	assert_true(fs_on_state(fx->fs, ZS_CONNECTED, false));
+	assert_false(fs_on_state(fx->fs, ZS_CONNECTED, false));
+	assert_true(fs_on_state(fx->fs, ZS_LOST, true));
+}
+
+static void test_state_open_is_direct_io(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_open_reply r;
+	struct fs_file *fh;
+
+	assert_int_equal(fs_open(fx->fs, NODE_STATE_INO, O_RDONLY, &fh, &r), 0);
+	assert_true(r.direct_io);
+	assert_false(r.keep_cache);
+	fs_release(fx->fs, fh);
+}
+
+static void test_state_is_listed_in_the_root_only(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_entry e;
+	uint64_t d;
+
+	mk(fx, "d", NULL, false);
+	mk(fx, "d/c", NULL, false);
+	d = lookup(fx, NODE_ROOT_INO, "d");
+	assert_listing(fx, NODE_ROOT_INO, ". .. .state d");
+	assert_listing(fx, d, ". .. c");
+	assert_int_equal(fs_lookup(fx->fs, d, ".state", &e), ENOENT);
+}
+
+/* ---- the negative cache ---- */
+
+static void test_missing_name_is_a_cached_negative_entry(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_entry e;
+	size_t before;
+
+	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "nope", &e), ENOENT);
+	assert_int_equal(e.ino, 0);
+	assert_true(e.entry_timeout > 0);
+	assert_true(memback_watches(fx->m, BASE "/nope") & MEMBACK_W_EXISTS);
+	before = fetches(fx);
+	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "nope", &e), ENOENT);
+	assert_true(e.entry_timeout > 0);
+	assert_int_equal(fetches(fx), before);
+}
+
+static void test_created_name_is_found_after_a_negative_entry(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_entry e;
+
+	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "later.conf", &e), ENOENT);
+	mk(fx, "later.conf", "here", false);
+	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "later.conf"), 1);
+	assert_content(fx, lookup(fx, NODE_ROOT_INO, "later.conf"), "here");
+}
+
+static void test_impossible_name_is_ENOENT_without_a_request(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_entry e;
+
+	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "bad\nname", &e), ENOENT);
+	assert_int_equal(e.entry_timeout, 0);
+	assert_int_equal(fetches(fx), 0);
+}
+
+/* ---- the positive cache ---- */
+
+static void test_unchanged_nodes_are_served_without_a_request(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t d, f, df;
+	struct stat st;
+	double timeout;
+	size_t before = 0;
+
+	mk(fx, "d", "dir data", false);
+	mk(fx, "d/f.txt", "hello", false);
+	for (int round = 0; round < 2; round++) {
+		if (round == 1)
+			before = fetches(fx);
+		d = lookup(fx, NODE_ROOT_INO, "d");
+		f = lookup(fx, d, "f.txt");
+		df = lookup(fx, d, ".data");
+		assert_int_equal(fs_getattr(fx->fs, NODE_ROOT_INO, &st, &timeout), 0);
+		assert_int_equal(fs_getattr(fx->fs, d, &st, &timeout), 0);
+		assert_int_equal(fs_getattr(fx->fs, f, &st, &timeout), 0);
+		assert_content(fx, f, "hello");
+		assert_content(fx, df, "dir data");
+		assert_listing(fx, NODE_ROOT_INO, ". .. .state d");
+		assert_listing(fx, d, ". .. .data f.txt");
+	}
+	assert_int_equal(fetches(fx), before);
+}
+
+static void test_remote_set_is_read_by_the_next_read(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t f;
+
+	mk(fx, "f.txt", "old", false);
+	f = lookup(fx, NODE_ROOT_INO, "f.txt");
+	assert_content(fx, f, "old");
+	set(fx, "f.txt", "brand new");
+	assert_int_equal(count_inode(&fx->sink, f), 1);
+	assert_content(fx, f, "brand new");
+	assert_int_equal(lookup_entry(fx, NODE_ROOT_INO, "f.txt").attr.st_size, 9);
+}
+
+static void test_keep_cache_only_while_the_version_is_unchanged(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t f;
+
+	mk(fx, "f.txt", "v1", false);
+	f = lookup(fx, NODE_ROOT_INO, "f.txt");
+	assert_false(open_keeps_cache(fx, f));   /* the kernel has no pages yet */
+	assert_true(open_keeps_cache(fx, f));
+	set(fx, "f.txt", "v2");
+	assert_false(open_keeps_cache(fx, f));
+	assert_true(open_keeps_cache(fx, f));
+}
+
+static void test_file_gaining_a_child_becomes_a_directory_with_a_new_ino(void **state)
+{
+	struct fx *fx = *state;
+	struct stat st;
+	double timeout;
+	uint64_t old, dir;
+
+	mk(fx, "node", "x", false);
+	old = lookup(fx, NODE_ROOT_INO, "node");
+	mk(fx, "node/child", NULL, false);
+	assert_int_equal(count_inode(&fx->sink, old), 1);
+	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "node"), 1);
+	/* Before the kernel looks it up again, the old inode no longer answers. */
+	assert_int_equal(fs_getattr(fx->fs, old, &st, &timeout), ENOENT);
+
+	dir = lookup(fx, NODE_ROOT_INO, "node");
+	assert_int_not_equal(dir, old);
+	assert_int_equal(type_of(fx, "node"), S_IFDIR);
+	assert_int_equal(fs_getattr(fx->fs, old, &st, &timeout), ENOENT);
+	assert_content(fx, lookup(fx, dir, ".data"), "x");
+	fs_forget(fx->fs, old, 1);
+	assert_null(table_node(fx, old));
+	assert_int_equal(fs_getattr(fx->fs, old, &st, &timeout), ENOENT);
+}
+
+static void test_deleted_node_is_gone(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_entry e;
+	struct stat st;
+	double timeout;
+	uint64_t f;
+
+	mk(fx, "f.txt", "x", false);
+	f = lookup(fx, NODE_ROOT_INO, "f.txt");
+	assert_int_equal(memback_delete(fx->m, BASE "/f.txt"), 0);
+	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "f.txt"), 1);
+	assert_int_equal(fs_getattr(fx->fs, f, &st, &timeout), ENOENT);
+	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "f.txt", &e), ENOENT);
+	assert_true(e.entry_timeout > 0);
+	/* Recreated: a new incarnation, a new inode. */
+	mk(fx, "f.txt", "y", false);
+	assert_int_not_equal(lookup(fx, NODE_ROOT_INO, "f.txt"), f);
+}
+
+/* ---- events that race a fetch ---- */
+
+struct race {
+	const char *path;     /* what the hook changes, once */
+	enum { RACE_SET, RACE_CREATE, RACE_DELETE } what;
+	int fired;
+};
+
+static void race_hook(void *ctx, struct memback *m, const char *const *paths, size_t n)
+{
+	struct race *r = ctx;
+
+	if (r->fired++)
+		return;
+	switch (r->what) {
+	case RACE_SET:
+		assert_int_equal(memback_set(m, r->path, "raced", 5), 0);
+		break;
+	case RACE_CREATE:
+		assert_int_equal(memback_create(m, r->path, "raced", 5, false), 0);
+		break;
+	case RACE_DELETE:
+		assert_int_equal(memback_delete(m, r->path), 0);
+		break;
+	}
+}
+
+static void test_event_during_a_lookup_fetch_is_not_cached(void **state)
+{
+	struct fx *fx = *state;
+	struct race r = { .path = BASE "/f.txt", .what = RACE_SET };
+	struct fs_entry e;
+	size_t before;
+
+	mk(fx, "f.txt", "old", false);
+	memback_set_fetch_hook(fx->m, race_hook, &r);
+	e = lookup_entry(fx, NODE_ROOT_INO, "f.txt");
+	assert_int_equal(r.fired, 1);
+	assert_int_equal(e.entry_timeout, 0);
+	assert_int_equal(e.attr_timeout, 0);
+
+	before = fetches(fx);
+	e = lookup_entry(fx, NODE_ROOT_INO, "f.txt");
+	assert_int_equal(fetches(fx), before + 1);
+	assert_true(e.entry_timeout > 0);
+	assert_int_equal(e.attr.st_size, 5);
+	assert_content(fx, e.ino, "raced");
+	assert_int_equal(fetches(fx), before + 1);
+	fs_forget(fx->fs, e.ino, 2);
+}
+
+static void test_creation_during_a_negative_lookup_is_not_cached(void **state)
+{
+	struct fx *fx = *state;
+	struct race r = { .path = BASE "/new.conf", .what = RACE_CREATE };
+	struct fs_entry e;
+
+	memback_set_fetch_hook(fx->m, race_hook, &r);
+	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "new.conf", &e), ENOENT);
+	assert_int_equal(r.fired, 1);
+	assert_int_equal(e.entry_timeout, 0);
+	assert_content(fx, lookup(fx, NODE_ROOT_INO, "new.conf"), "raced");
+}
+
+static void test_event_during_a_listing_fetch_refetches_the_dropped_child(void **state)
+{
+	struct fx *fx = *state;
+	struct race r = { .path = BASE "/d/a", .what = RACE_SET };
+	const struct fs_dirent *ent;
+	struct fs_dir *dh;
+	uint64_t d;
+	size_t before, paths;
+	bool keep;
+
+	mk(fx, "d", NULL, false);
+	mk(fx, "d/a", "1", false);
+	mk(fx, "d/b", "2", false);
+	d = lookup(fx, NODE_ROOT_INO, "d");
+	lookup(fx, d, "a");                 /* cached: only b is fetched at opendir */
+	before = fetches(fx);
+	paths = memback_fetched_paths(fx->m);
+	memback_set_fetch_hook(fx->m, race_hook, &r);   /* drops a's facts meanwhile */
+
+	assert_int_equal(fs_opendir(fx->fs, d, &dh, &keep), 0);
+	assert_int_equal(fetches(fx), before + 2);
+	assert_int_equal(memback_fetched_paths(fx->m), paths + 2);
+	assert_non_null(ent = fs_readdir(dh, 2));
+	assert_string_equal(ent->name, "a");
+	assert_int_equal(ent->entry.attr.st_size, 5);
+	assert_non_null(ent = fs_readdir(dh, 3));
+	assert_string_equal(ent->name, "b");
+	assert_null(fs_readdir(dh, 4));
+	fs_releasedir(fx->fs, dh);
+}
+
+static void test_directory_deleted_during_a_datafile_lookup_is_ENOENT(void **state)
+{
+	struct fx *fx = *state;
+	struct race r = { .path = BASE "/locks", .what = RACE_DELETE };
+	struct fs_entry e;
+	uint64_t d;
+
+	mk(fx, "locks", NULL, false);
+	d = lookup(fx, NODE_ROOT_INO, "locks");
+	fs_on_state(fx->fs, ZS_LOST, true);     /* drop the cache: the lookup fetches */
+	memback_set_fetch_hook(fx->m, race_hook, &r);
+	assert_int_equal(fs_lookup(fx->fs, d, ".data", &e), ENOENT);
+	assert_int_equal(r.fired, 1);
+}
+
+static void test_directory_turned_file_has_no_datafile(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_entry e;
+	uint64_t d;
+
+	mk(fx, "locks", NULL, false);
+	d = lookup(fx, NODE_ROOT_INO, "locks");
+	set(fx, "locks", "now a file");
+	assert_int_equal(fs_lookup(fx->fs, d, ".data", &e), ENOENT);
+}
+
+/* ---- large values ---- */
+
+static void test_megabyte_value_reads_back_whole_at_any_offset(void **state)
+{
+	struct fx *fx = *state;
+	const size_t size = 1000000;
+	char *value = malloc(size), *whole;
+	const char *buf;
+	struct fs_open_reply r;
+	struct fs_file *fh;
+	size_t len;
+	uint64_t f;
+
+	assert_non_null(value);
+	for (size_t i = 0; i < size; i++)
+		value[i] = (char)(i * 31 % 251);
+	assert_int_equal(memback_create(fx->m, BASE "/big.bin", value, size, false), 0);
+	f = lookup(fx, NODE_ROOT_INO, "big.bin");
+	assert_int_equal(lookup_entry(fx, NODE_ROOT_INO, "big.bin").attr.st_size, size);
+
+	assert_int_equal(fs_open(fx->fs, f, O_RDONLY, &fh, &r), 0);
+	assert_int_equal(fs_read(fx->fs, fh, size, 0, &buf, &len), 0);
+	assert_int_equal(len, size);
+	assert_memory_equal(buf, value, size);
+	assert_int_equal(fs_read(fx->fs, fh, 131072, 4096, &buf, &len), 0);
+	assert_int_equal(len, 131072);
+	assert_memory_equal(buf, value + 4096, len);
+	assert_int_equal(fs_read(fx->fs, fh, 131072, 999000, &buf, &len), 0);
+	assert_int_equal(len, 1000);
+	assert_memory_equal(buf, value + 999000, len);
+	assert_int_equal(fs_read(fx->fs, fh, 10, 999999, &buf, &len), 0);
+	assert_int_equal(len, 1);
+	assert_int_equal(buf[0], value[999999]);
+	assert_int_equal(fs_read(fx->fs, fh, 10, 1000000, &buf, &len), 0);
+	assert_int_equal(len, 0);
+	assert_int_equal(fs_read(fx->fs, fh, 10, 5000000, &buf, &len), 0);
+	assert_int_equal(len, 0);
+	assert_int_equal(fs_read(fx->fs, fh, 10, -1, &buf, &len), EINVAL);
+	fs_release(fx->fs, fh);
+
+	whole = read_all(fx, f, &len);
+	assert_int_equal(len, size);
+	assert_memory_equal(whole, value, size);
+	free(whole);
+	free(value);
+}
+
+static void test_open_file_keeps_reading_the_value_it_opened(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_open_reply r;
+	struct fs_file *fh;
+	const char *buf;
+	size_t len;
+	uint64_t f;
+
+	mk(fx, "f.txt", "before", false);
+	f = lookup(fx, NODE_ROOT_INO, "f.txt");
+	assert_int_equal(fs_open(fx->fs, f, O_RDONLY, &fh, &r), 0);
+	set(fx, "f.txt", "after!");
+	assert_int_equal(fs_read(fx->fs, fh, 100, 0, &buf, &len), 0);
+	assert_int_equal(len, 6);
+	assert_memory_equal(buf, "before", 6);
+	fs_release(fx->fs, fh);
+	assert_content(fx, f, "after!");
+}
+
+/* ---- listings ---- */
+
+static void test_listing_is_dot_dotdot_then_sorted_names(void **state)
+{
+	struct fx *fx = *state;
+	const struct fs_dirent *ent;
+	struct fs_dir *dh;
+	uint64_t d;
+	bool keep;
+
+	mk(fx, "b", "x", false);
+	mk(fx, "a.conf", NULL, false);
+	mk(fx, "_x", NULL, false);
+	mk(fx, "C", "y", false);
+	assert_listing(fx, NODE_ROOT_INO, ". .. .state C _x a.conf b");
+	mk(fx, "d", "dir", false);
+	mk(fx, "d/z", NULL, false);
+	mk(fx, "d/a", NULL, false);
+	d = lookup(fx, NODE_ROOT_INO, "d");
+	assert_listing(fx, d, ". .. .data a z");
+
+	/* Entries carry inode numbers and types. */
+	assert_int_equal(fs_opendir(fx->fs, NODE_ROOT_INO, &dh, &keep), 0);
+	for (size_t i = 0; (ent = fs_readdir(dh, i)) != NULL; i++) {
+		mode_t type = ent->entry.attr.st_mode & S_IFMT;
+		if (strcmp(ent->name, "..") == 0)
+			continue;
+		if (strcmp(ent->name, ".") != 0)
+			assert_int_equal(ent->entry.attr.st_ino, ent->entry.ino);
+		if (strcmp(ent->name, "d") == 0 || strcmp(ent->name, "_x") == 0 ||
+		    strcmp(ent->name, ".") == 0)
+			assert_int_equal(type, S_IFDIR);
+		else
+			assert_int_equal(type, S_IFREG);
+	}
+	assert_int_equal(fs_readdir(dh, 1)->entry.attr.st_mode & S_IFMT, S_IFDIR);
+	fs_releasedir(fx->fs, dh);
+}
+
+static void test_listing_of_1000_children_is_one_batch(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_dir *dh;
+	const struct fs_dirent *ent;
+	char path[64], expect[16];
+	size_t before, paths;
+	uint64_t d;
+	bool keep;
+
+	mk(fx, "big", NULL, false);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(path, sizeof(path), BASE "/big/c%04d", i);
+		assert_int_equal(memback_create(fx->m, path, "v", 1, false), 0);
+	}
+	d = lookup(fx, NODE_ROOT_INO, "big");
+	before = fetches(fx);
+	paths = memback_fetched_paths(fx->m);
+
+	assert_int_equal(fs_opendir(fx->fs, d, &dh, &keep), 0);
+	assert_int_equal(fetches(fx), before + 1);
+	assert_int_equal(memback_fetched_paths(fx->m), paths + 1000);
+	for (int i = 0; i < 1000; i++) {
+		assert_non_null(ent = fs_readdir(dh, (size_t)i + 2));
+		snprintf(expect, sizeof(expect), "c%04d", i);
+		assert_string_equal(ent->name, expect);
+		assert_true(ent->entry.entry_timeout > 0);
+	}
+	assert_null(fs_readdir(dh, 1002));
+	fs_releasedir(fx->fs, dh);
+
+	/* A second listing is served from the cache, and the kernel may keep it. */
+	assert_int_equal(fs_opendir(fx->fs, d, &dh, &keep), 0);
+	assert_int_equal(fetches(fx), before + 1);
+	assert_true(keep);
+	fs_releasedir(fx->fs, dh);
+}
+
+static void test_listing_cache_is_dropped_when_a_child_comes(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_dir *dh;
+	uint64_t d;
+	bool keep;
+
+	mk(fx, "d", NULL, false);
+	mk(fx, "d/a", NULL, false);
+	d = lookup(fx, NODE_ROOT_INO, "d");
+	assert_listing(fx, d, ". .. a");
+	mk(fx, "d/b", NULL, false);
+	assert_int_equal(count_inode(&fx->sink, d), 1);
+	assert_int_equal(fs_opendir(fx->fs, d, &dh, &keep), 0);
+	assert_false(keep);
+	fs_releasedir(fx->fs, dh);
+	assert_listing(fx, d, ". .. a b");
+}
+
+static void test_dirent_ref_counts_a_lookup(void **state)
+{
+	struct fx *fx = *state;
+	const struct fs_dirent *ent;
+	struct fs_dir *dh;
+	uint64_t held, dropped;
+	bool keep;
+
+	mk(fx, "held.txt", "1", false);
+	mk(fx, "dropped.txt", "2", false);
+	assert_int_equal(fs_opendir(fx->fs, NODE_ROOT_INO, &dh, &keep), 0);
+	assert_non_null(ent = fs_readdir(dh, 3));
+	assert_string_equal(ent->name, "dropped.txt");
+	dropped = ent->entry.ino;
+	assert_non_null(ent = fs_readdir(dh, 4));
+	assert_string_equal(ent->name, "held.txt");
+	held = ent->entry.ino;
+	fs_dirent_ref(fx->fs, ent);
+	fs_dirent_ref(fx->fs, fs_readdir(dh, 0));   /* "." is not counted */
+	fs_dirent_ref(fx->fs, fs_readdir(dh, 2));   /* nor .state */
+	fs_releasedir(fx->fs, dh);
+
+	assert_null(table_node(fx, dropped));
+	assert_non_null(table_node(fx, held));
+	assert_int_equal(table_node(fx, held)->nlookup, 1);
+	assert_int_equal(table_node(fx, NODE_ROOT_INO)->nlookup, 1);
+	assert_int_equal(lookup(fx, NODE_ROOT_INO, "held.txt"), held);
+	fs_forget(fx->fs, held, 2);
+	assert_null(table_node(fx, held));
+}
+
+static void test_lookup_counts_and_forget_free_the_inode(void **state)
+{
+	struct fx *fx = *state;
+	size_t before;
+	uint64_t f;
+
+	mk(fx, "f.txt", "x", false);
+	before = node_count_inodes(fs_table(fx->fs));
+	f = lookup(fx, NODE_ROOT_INO, "f.txt");
+	assert_int_equal(lookup(fx, NODE_ROOT_INO, "f.txt"), f);
+	assert_int_equal(node_count_inodes(fs_table(fx->fs)), before + 1);
+	fs_forget(fx->fs, f, 1);
+	assert_non_null(table_node(fx, f));
+	fs_forget(fx->fs, f, 1);
+	assert_null(table_node(fx, f));
+	assert_int_equal(node_count_inodes(fs_table(fx->fs)), before);
+	fs_forget(fx->fs, NODE_STATE_INO, 1);      /* .state is not counted: ignored */
+}
+
+/* ---- extended attributes ---- */
+
+static char *xattr(struct fx *fx, uint64_t ino, const char *name)
+{
+	char *value = NULL, *out;
+	size_t len = 0;
+	int rc = fs_getxattr(fx->fs, ino, name, &value, &len);
+
+	if (rc != 0)
+		fail_msg("getxattr %s: %s", name, strerror(rc));
+	out = strndup(value, len);
+	assert_non_null(out);
+	free(value);
+	return out;
+}
+
+static void assert_xattr(struct fx *fx, uint64_t ino, const char *name, const char *expect)
+{
+	char *got = xattr(fx, ino, name);
+
+	assert_string_equal(got, expect);
+	free(got);
+}
+
+static void test_xattrs_show_the_znode_stat(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t f, d, e;
+	struct zstat zs;
+	char hex[32];
+
+	mk(fx, "f.txt", "a", false);
+	set(fx, "f.txt", "bb");
+	set(fx, "f.txt", "ccc");
+	mk(fx, "d", NULL, false);
+	mk(fx, "d/x", NULL, false);
+	mk(fx, "d/y", NULL, false);
+	mk(fx, "e", NULL, true);
+	f = lookup(fx, NODE_ROOT_INO, "f.txt");
+	d = lookup(fx, NODE_ROOT_INO, "d");
+	e = lookup(fx, NODE_ROOT_INO, "e");
+	assert_int_equal(memback_stat(fx->m, BASE "/f.txt", &zs), 0);
+
+	assert_xattr(fx, f, "user.zookeeper.version", "2");
+	assert_xattr(fx, f, "user.zookeeper.dataLength", "3");
+	assert_xattr(fx, f, "user.zookeeper.numChildren", "0");
+	assert_xattr(fx, f, "user.zookeeper.ephemeralOwner", "0x0");
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)zs.czxid);
+	assert_xattr(fx, f, "user.zookeeper.czxid", hex);
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)zs.mzxid);
+	assert_xattr(fx, f, "user.zookeeper.mzxid", hex);
+	snprintf(hex, sizeof(hex), "%lld", (long long)zs.mtime_ms);
+	assert_xattr(fx, f, "user.zookeeper.mtime", hex);
+	assert_xattr(fx, d, "user.zookeeper.numChildren", "2");
+	assert_xattr(fx, d, "user.zookeeper.cversion", "2");
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)MEMBACK_SESSION);
+	assert_xattr(fx, e, "user.zookeeper.ephemeralOwner", hex);
+	assert_xattr(fx, f, "user.zookeeper.acl", MEMBACK_DEFAULT_ACL);
+	assert_int_equal(memback_set_acl(fx->m, BASE "/d", "digest:bob:abc=:r\n"), 0);
+	assert_xattr(fx, d, "user.zookeeper.acl", "digest:bob:abc=:r\n");
+}
+
+static void test_unknown_xattr_is_ENODATA(void **state)
+{
+	struct fx *fx = *state;
+	char *value = NULL;
+	size_t len;
+	uint64_t f;
+
+	mk(fx, "f.txt", "a", false);
+	f = lookup(fx, NODE_ROOT_INO, "f.txt");
+	assert_int_equal(fs_getxattr(fx->fs, f, "user.zookeeper.nope", &value, &len), ENODATA);
+	assert_int_equal(fs_getxattr(fx->fs, f, "user.other", &value, &len), ENODATA);
+	assert_int_equal(fs_getxattr(fx->fs, f, "security.selinux", &value, &len), ENODATA);
+	assert_int_equal(fs_getxattr(fx->fs, NODE_STATE_INO, "user.zookeeper.version", &value,
+				     &len), ENODATA);
+	assert_null(value);
+}
+
+static void test_listxattr_lists_the_twelve_names(void **state)
+{
+	static const char *const names[] = {
+		"czxid", "mzxid", "pzxid", "ctime", "mtime", "version", "cversion",
+		"aversion", "ephemeralOwner", "dataLength", "numChildren", "acl",
+	};
+	struct fx *fx = *state;
+	char *list, *p;
+	size_t len;
+	uint64_t f;
+
+	mk(fx, "f.txt", "a", false);
+	f = lookup(fx, NODE_ROOT_INO, "f.txt");
+	assert_int_equal(fs_listxattr(fx->fs, f, &list, &len), 0);
+	p = list;
+	for (size_t i = 0; i < 12; i++) {
+		char expect[64];
+
+		assert_true(p < list + len);
+		snprintf(expect, sizeof(expect), "user.zookeeper.%s", names[i]);
+		assert_string_equal(p, expect);
+		p += strlen(p) + 1;
+		free(xattr(fx, f, expect));    /* each listed name can be read */
+	}
+	assert_ptr_equal(p, list + len);
+	free(list);
+}
+
+/* ---- a backend that is down, and session expiry ---- */
+
+static void test_backend_down_fails_uncached_lookups_but_serves_the_cache(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_entry e;
+	struct stat st;
+	double timeout;
+	uint64_t a;
+
+	mk(fx, "a.txt", "cached", false);
+	mk(fx, "b.txt", "never read", false);
+	a = lookup(fx, NODE_ROOT_INO, "a.txt");
+	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "absent", &e), ENOENT);
+	memback_set_down(fx->m, true);
+
+	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "b.txt", &e), EIO);
+	assert_int_equal(lookup(fx, NODE_ROOT_INO, "a.txt"), a);
+	assert_int_equal(fs_getattr(fx->fs, a, &st, &timeout), 0);
+	assert_content(fx, a, "cached");
+	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "absent", &e), ENOENT);
+	assert_true(e.entry_timeout > 0);
+
+	memback_set_down(fx->m, false);
+	assert_content(fx, lookup(fx, NODE_ROOT_INO, "b.txt"), "never read");
+}
+
+static void test_backend_down_fails_uncached_reads_with_EIO(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_open_reply r;
+	struct fs_file *fh;
+	struct fs_dir *dh;
+	struct stat st;
+	double timeout;
+	bool keep;
+	uint64_t a;
+
+	mk(fx, "a.txt", "x", false);
+	a = lookup(fx, NODE_ROOT_INO, "a.txt");
+	set(fx, "a.txt", "y");                 /* drops the cached facts */
+	memback_set_down(fx->m, true);
+	assert_int_equal(fs_getattr(fx->fs, a, &st, &timeout), EIO);
+	assert_int_equal(fs_open(fx->fs, a, O_RDONLY, &fh, &r), EIO);
+	assert_int_equal(fs_opendir(fx->fs, NODE_ROOT_INO, &dh, &keep), EIO);
+}
+
+static void test_session_expiry_drops_every_cached_fact(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_entry e;
+	size_t before;
+	uint64_t f;
+
+	mk(fx, "f.txt", "v", false);
+	f = lookup(fx, NODE_ROOT_INO, "f.txt");
+	assert_content(fx, f, "v");
+	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "absent", &e), ENOENT);
+	assert_listing(fx, NODE_ROOT_INO, ". .. .state f.txt");
+	assert_true(fs_on_state(fx->fs, ZS_CONNECTED, false));
+	fx->sink.n = 0;
+
+	assert_true(fs_on_state(fx->fs, ZS_LOST, true));
+	assert_int_equal(count_inode(&fx->sink, NODE_ROOT_INO), 1);
+	assert_int_equal(count_inode(&fx->sink, f), 1);
+	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "f.txt"), 1);
+	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "absent"), 1);
+
+	before = fetches(fx);
+	assert_content(fx, f, "v");
+	assert_int_equal(fetches(fx), before + 1);
+	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "absent", &e), ENOENT);
+	assert_int_equal(fetches(fx), before + 2);
+	assert_listing(fx, NODE_ROOT_INO, ". .. .state f.txt");
+	assert_int_equal(fetches(fx), before + 3);
+}
+
+/* ---- errors ---- */
+
+static void test_write_mode_open_is_EROFS(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_open_reply r;
+	struct fs_file *fh;
+	uint64_t f;
+
+	mk(fx, "f.txt", "x", false);
+	f = lookup(fx, NODE_ROOT_INO, "f.txt");
+	assert_int_equal(fs_open(fx->fs, f, O_WRONLY, &fh, &r), EROFS);
+	assert_int_equal(fs_open(fx->fs, f, O_RDWR, &fh, &r), EROFS);
+	assert_int_equal(fs_open(fx->fs, f, O_RDONLY | O_TRUNC, &fh, &r), EROFS);
+	/* .state is a read-only file on a writable mount. */
+	assert_int_equal(fs_open(fx->fs, NODE_STATE_INO, O_WRONLY, &fh, &r), EACCES);
+}
+
+static void test_setattr_succeeds_only_for_times_of_state(void **state)
+{
+	struct fx *fx = *state;
+	struct stat st;
+	double timeout;
+	uint64_t f;
+
+	mk(fx, "f.txt", "x", false);
+	f = lookup(fx, NODE_ROOT_INO, "f.txt");
+	assert_int_equal(fs_setattr(fx->fs, NODE_STATE_INO, FS_SET_ATIME | FS_SET_MTIME, &st,
+				    &timeout), 0);
+	assert_int_equal(st.st_ino, NODE_STATE_INO);
+	assert_int_equal(fs_setattr(fx->fs, NODE_STATE_INO, FS_SET_MTIME, &st, &timeout), 0);
+	assert_int_equal(fs_setattr(fx->fs, f, FS_SET_OTHER, &st, &timeout), EROFS);
+	assert_int_equal(fs_setattr(fx->fs, f, FS_SET_MTIME, &st, &timeout), EROFS);
+	assert_int_equal(fs_setattr(fx->fs, NODE_ROOT_INO, FS_SET_OTHER, &st, &timeout), EROFS);
+	assert_int_equal(fs_setattr(fx->fs, NODE_STATE_INO, FS_SET_OTHER, &st, &timeout), EACCES);
+	assert_int_equal(fs_setattr(fx->fs, NODE_STATE_INO, FS_SET_MTIME | FS_SET_OTHER, &st,
+				    &timeout), EACCES);
+}
+
+static void test_opendir_of_a_file_is_ENOTDIR(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_entry e;
+	struct fs_dir *dh;
+	bool keep;
+	uint64_t f;
+
+	mk(fx, "f.txt", "x", false);
+	f = lookup(fx, NODE_ROOT_INO, "f.txt");
+	assert_int_equal(fs_opendir(fx->fs, f, &dh, &keep), ENOTDIR);
+	assert_int_equal(fs_lookup(fx->fs, f, "x", &e), ENOTDIR);
+}
+
+static void test_open_of_a_directory_is_EISDIR(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_open_reply r;
+	struct fs_file *fh;
+
+	mk(fx, "d", NULL, false);
+	assert_int_equal(fs_open(fx->fs, lookup(fx, NODE_ROOT_INO, "d"), O_RDONLY, &fh, &r),
+			 EISDIR);
+	assert_int_equal(fs_open(fx->fs, NODE_ROOT_INO, O_RDONLY, &fh, &r), EISDIR);
+}
+
+static void test_unknown_inode_is_ENOENT(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_entry e;
+	struct stat st;
+	double timeout;
+
+	assert_int_equal(fs_getattr(fx->fs, 9999, &st, &timeout), ENOENT);
+	assert_int_equal(fs_lookup(fx->fs, 9999, "x", &e), ENOENT);
+}
+
+static void test_statfs_answers(void **state)
+{
+	struct fx *fx = *state;
+	struct statvfs st;
+
+	assert_int_equal(fs_statfs(fx->fs, &st), 0);
+	assert_int_equal(st.f_bsize, 4096);
+	assert_true(st.f_namemax > 0);
+	assert_int_equal(fetches(fx), 0);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_znode_with_children_is_a_directory),
+		T(test_ephemeral_znode_is_a_file),
+		T(test_znode_with_data_is_a_file),
+		T(test_empty_znode_with_an_extension_is_a_file),
+		T(test_empty_znode_without_an_extension_is_a_directory),
+		T(test_empty_znode_ending_in_dot_d_is_a_directory),
+		T(test_empty_znode_with_only_a_leading_dot_is_a_directory),
+		T(test_root_is_a_directory_even_with_data),
+		T(test_attributes_come_from_the_znode_stat),
+		T(test_getattr_matches_lookup),
+		cmocka_unit_test_setup_teardown(test_umask_applies_to_modes, setup_umask027,
+						teardown),
+		T(test_datafile_is_reachable_while_the_directory_data_is_empty),
+		T(test_datafile_is_listed_only_while_the_directory_has_data),
+		T(test_datafile_reads_the_directory_znode_data),
+		T(test_real_children_named_like_virtual_files_are_shadowed),
+		T(test_state_is_ino_2_and_reads_LOST_at_first),
+		T(test_state_reads_CONNECTED_once_connected),
+		T(test_on_state_reports_only_changes),
+		T(test_state_open_is_direct_io),
+		T(test_state_is_listed_in_the_root_only),
+		T(test_missing_name_is_a_cached_negative_entry),
+		T(test_created_name_is_found_after_a_negative_entry),
+		T(test_impossible_name_is_ENOENT_without_a_request),
+		T(test_unchanged_nodes_are_served_without_a_request),
+		T(test_remote_set_is_read_by_the_next_read),
+		T(test_keep_cache_only_while_the_version_is_unchanged),
+		T(test_file_gaining_a_child_becomes_a_directory_with_a_new_ino),
+		T(test_deleted_node_is_gone),
+		T(test_event_during_a_lookup_fetch_is_not_cached),
+		T(test_creation_during_a_negative_lookup_is_not_cached),
+		T(test_event_during_a_listing_fetch_refetches_the_dropped_child),
+		T(test_directory_deleted_during_a_datafile_lookup_is_ENOENT),
+		T(test_directory_turned_file_has_no_datafile),
+		T(test_megabyte_value_reads_back_whole_at_any_offset),
+		T(test_open_file_keeps_reading_the_value_it_opened),
+		T(test_listing_is_dot_dotdot_then_sorted_names),
+		T(test_listing_of_1000_children_is_one_batch),
+		T(test_listing_cache_is_dropped_when_a_child_comes),
+		T(test_dirent_ref_counts_a_lookup),
+		T(test_lookup_counts_and_forget_free_the_inode),
+		T(test_xattrs_show_the_znode_stat),
+		T(test_unknown_xattr_is_ENODATA),
+		T(test_listxattr_lists_the_twelve_names),
+		T(test_backend_down_fails_uncached_lookups_but_serves_the_cache),
+		T(test_backend_down_fails_uncached_reads_with_EIO),
+		T(test_session_expiry_drops_every_cached_fact),
+		T(test_write_mode_open_is_EROFS),
+		T(test_setattr_succeeds_only_for_times_of_state),
+		T(test_opendir_of_a_file_is_ENOTDIR),
+		T(test_open_of_a_directory_is_EISDIR),
+		T(test_unknown_inode_is_ENOENT),
+		T(test_statfs_answers),
+	};
+#undef T
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

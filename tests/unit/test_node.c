@@ -1,0 +1,630 @@
+/*
+ * test_node — the inode table: inode numbers and their replacement, exact
+ * lookup counts and pins, the epoch that keeps a raced fetch out of the cache,
+ * and the notices a watch event or a session expiry sends (captured here
+ * instead of reaching a kernel).
+ *
+ * Forgetting more than was counted is a bug that node_forget() asserts on;
+ * only legal sequences are driven here.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "node.h"
+
+#define BASE "/asab"
+#define MAX_NOTICES 64
+
+/* ---- a capturing notice sink ---- */
+
+struct seen_notice {
+	enum notice_kind kind;
+	uint64_t ino, parent;
+	char name[64];
+};
+
+struct sink {
+	struct seen_notice v[MAX_NOTICES];
+	int n;
+};
+
+static void capture(void *ctx, const struct notice *nt)
+{
+	struct sink *s = ctx;
+	struct seen_notice *v;
+
+	assert_true(s->n < MAX_NOTICES);
+	v = &s->v[s->n++];
+	v->kind = nt->kind;
+	v->ino = nt->ino;
+	v->parent = nt->parent;
+	if (nt->kind == NOTICE_INVAL_ENTRY)
+		snprintf(v->name, sizeof(v->name), "%s", nt->name);
+	else
+		v->name[0] = '\0';
+}
+
+static int count_inode(const struct sink *s, uint64_t ino)
+{
+	int c = 0;
+
+	for (int i = 0; i < s->n; i++)
+		c += s->v[i].kind == NOTICE_INVAL_INODE && s->v[i].ino == ino;
+	return c;
+}
+
+static int count_entry(const struct sink *s, uint64_t parent, const char *name)
+{
+	int c = 0;
+
+	for (int i = 0; i < s->n; i++)
+		c += s->v[i].kind == NOTICE_INVAL_ENTRY && s->v[i].parent == parent &&
+		     strcmp(s->v[i].name, name) == 0;
+	return c;
+}
+
+/* ---- fixture ---- */
+
+struct fx {
+	struct sink sink;
+	struct node_table *t;
+};
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	fx->t = node_table_new(BASE, capture, &fx->sink);
+	if (!fx->t) {
+		free(fx);
+		return -1;
+	}
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	node_table_free(fx->t);
+	free(fx);
+	return 0;
+}
+
+/* An inode of `kind` for `path`, with `nlookup` lookups counted. */
+static struct node *attach(struct fx *fx, const char *path, enum node_kind kind,
+			   uint64_t czxid, int nlookup)
+{
+	struct entry *e;
+	struct node *n;
+
+	node_lock(fx->t);
+	e = node_entry_get(fx->t, path);
+	assert_non_null(e);
+	n = node_attach(fx->t, e, kind, czxid);
+	assert_non_null(n);
+	for (int i = 0; i < nlookup; i++)
+		node_ref(n);
+	node_unlock(fx->t);
+	return n;
+}
+
+static bool known(struct fx *fx, uint64_t ino)
+{
+	struct node *n;
+
+	node_lock(fx->t);
+	n = node_by_ino(fx->t, ino);
+	node_unlock(fx->t);
+	return n != NULL;
+}
+
+/* A successful fetch result as the backend returns it. */
+static struct zfetch fetched(int64_t czxid, const char *data, int nchildren, ...)
+{
+	struct zfetch f = { 0 };
+	va_list ap;
+
+	f.stat.czxid = f.stat.mzxid = f.stat.pzxid = czxid;
+	f.stat.data_length = (int32_t)strlen(data);
+	f.stat.num_children = nchildren;
+	f.data = zdata_new(data, strlen(data));
+	f.children = calloc((size_t)nchildren + 1, sizeof(*f.children));
+	assert_non_null(f.children);
+	va_start(ap, nchildren);
+	for (int i = 0; i < nchildren; i++)
+		f.children[i] = strdup(va_arg(ap, const char *));
+	va_end(ap);
+	f.nchildren = (size_t)nchildren;
+	return f;
+}
+
+/* Store a fetch of `path` with the current epoch; returns the entry. */
+static struct entry *store(struct fx *fx, const char *path, const char *data)
+{
+	struct zfetch f = fetched(7, data, 0);
+	struct entry *e;
+
+	node_lock(fx->t);
+	e = node_entry_get(fx->t, path);
+	assert_non_null(e);
+	assert_true(node_store(fx->t, e, e->epoch, &f));
+	node_unlock(fx->t);
+	zfetch_clear(&f);
+	return e;
+}
+
+/* ---- inode numbers ---- */
+
+static void test_root_is_ino_1_a_directory_of_the_base_path(void **state)
+{
+	struct fx *fx = *state;
+	struct node *root;
+
+	node_lock(fx->t);
+	root = node_root(fx->t);
+	assert_int_equal(root->ino, NODE_ROOT_INO);
+	assert_int_equal(root->kind, NK_DIR);
+	assert_ptr_equal(node_by_ino(fx->t, 1), root);
+	assert_string_equal(root->entry->path, BASE);
+	assert_int_equal(root->nlookup, 1);
+	node_unlock(fx->t);
+}
+
+static void test_root_survives_forget(void **state)
+{
+	struct fx *fx = *state;
+
+	node_forget(fx->t, NODE_ROOT_INO, 1);
+	assert_true(known(fx, NODE_ROOT_INO));
+	node_lock(fx->t);
+	assert_ptr_equal(node_root(fx->t)->entry, node_entry(fx->t, BASE));
+	node_unlock(fx->t);
+}
+
+static void test_attach_to_the_root_entry_returns_the_root(void **state)
+{
+	struct fx *fx = *state;
+
+	assert_int_equal(attach(fx, BASE, NK_DIR, 99, 0)->ino, NODE_ROOT_INO);
+}
+
+static void test_attach_numbers_inodes_from_first_ino_and_reuses_a_match(void **state)
+{
+	struct fx *fx = *state;
+	struct node *a = attach(fx, BASE "/a", NK_FILE, 5, 1);
+	struct node *b = attach(fx, BASE "/b", NK_DIR, 6, 1);
+
+	assert_int_equal(a->ino, NODE_FIRST_INO);
+	assert_int_equal(b->ino, NODE_FIRST_INO + 1);
+	assert_ptr_equal(attach(fx, BASE "/a", NK_FILE, 5, 0), a);
+	assert_int_equal(a->nlookup, 1);
+}
+
+static void test_attach_with_another_czxid_gives_a_new_ino_and_detaches_the_old(void **state)
+{
+	struct fx *fx = *state;
+	struct node *old = attach(fx, BASE "/a", NK_FILE, 5, 1);
+	uint64_t old_ino = old->ino;
+	struct node *n = attach(fx, BASE "/a", NK_FILE, 8, 1);
+
+	assert_int_not_equal(n->ino, old_ino);
+	assert_true(n->ino > old_ino);
+	assert_int_equal(n->czxid, 8);
+	/* The kernel still holds the old ino: it stays, detached. */
+	assert_true(known(fx, old_ino));
+	assert_null(old->entry);
+	node_lock(fx->t);
+	assert_ptr_equal(node_entry(fx->t, BASE "/a")->node, n);
+	node_unlock(fx->t);
+	node_forget(fx->t, old_ino, 1);
+	assert_false(known(fx, old_ino));
+}
+
+static void test_attach_with_another_kind_detaches_the_inode_and_its_datafile(void **state)
+{
+	struct fx *fx = *state;
+	struct node *dir = attach(fx, BASE "/d", NK_DIR, 5, 1);
+	struct node *df, *file;
+	uint64_t dir_ino = dir->ino, df_ino;
+
+	node_lock(fx->t);
+	df = node_datafile(fx->t, dir->entry);
+	assert_non_null(df);
+	node_ref(df);
+	df_ino = df->ino;
+	node_unlock(fx->t);
+
+	file = attach(fx, BASE "/d", NK_FILE, 5, 1);
+	assert_int_equal(file->kind, NK_FILE);
+	assert_int_not_equal(file->ino, dir_ino);
+	assert_null(dir->entry);
+	assert_null(df->entry);
+	node_lock(fx->t);
+	assert_null(node_entry(fx->t, BASE "/d")->datafile);
+	node_unlock(fx->t);
+	node_forget(fx->t, dir_ino, 1);
+	node_forget(fx->t, df_ino, 1);
+	assert_false(known(fx, dir_ino));
+	assert_false(known(fx, df_ino));
+}
+
+static void test_replaced_inode_the_kernel_does_not_hold_is_freed(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t old_ino = attach(fx, BASE "/a", NK_FILE, 5, 0)->ino;
+	size_t before = node_count_inodes(fx->t);
+
+	attach(fx, BASE "/a", NK_DIR, 5, 1);
+	assert_false(known(fx, old_ino));
+	assert_int_equal(node_count_inodes(fx->t), before);
+}
+
+static void test_datafile_inode_is_made_once_per_directory(void **state)
+{
+	struct fx *fx = *state;
+	struct node *dir = attach(fx, BASE "/d", NK_DIR, 5, 1);
+	struct node *a, *b;
+
+	node_lock(fx->t);
+	a = node_datafile(fx->t, dir->entry);
+	b = node_datafile(fx->t, dir->entry);
+	assert_non_null(a);
+	assert_ptr_equal(a, b);
+	assert_int_equal(a->kind, NK_DATAFILE);
+	assert_int_not_equal(a->ino, dir->ino);
+	assert_ptr_equal(a->entry, dir->entry);
+	node_ref(a);
+	node_unlock(fx->t);
+}
+
+/* ---- lookup counts ---- */
+
+static void test_forget_to_zero_frees_an_unpinned_node(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t ino = attach(fx, BASE "/a", NK_FILE, 5, 1)->ino;
+	size_t before = node_count_inodes(fx->t);
+
+	node_forget(fx->t, ino, 1);
+	assert_false(known(fx, ino));
+	assert_int_equal(node_count_inodes(fx->t), before - 1);
+	node_lock(fx->t);
+	assert_null(node_entry(fx->t, BASE "/a")->node);
+	node_unlock(fx->t);
+}
+
+static void test_forget_subtracts_exactly(void **state)
+{
+	struct fx *fx = *state;
+	struct node *n = attach(fx, BASE "/a", NK_FILE, 5, 3);
+	uint64_t ino = n->ino;
+
+	node_forget(fx->t, ino, 2);
+	assert_true(known(fx, ino));
+	assert_int_equal(n->nlookup, 1);
+	node_forget(fx->t, ino, 1);
+	assert_false(known(fx, ino));
+}
+
+static void test_pinned_node_survives_forget_until_unpinned(void **state)
+{
+	struct fx *fx = *state;
+	struct node *n = attach(fx, BASE "/a", NK_FILE, 5, 1);
+	uint64_t ino = n->ino;
+
+	node_lock(fx->t);
+	node_pin(n);
+	node_unlock(fx->t);
+	node_forget(fx->t, ino, 1);
+	assert_true(known(fx, ino));
+	node_lock(fx->t);
+	node_unpin(fx->t, n);
+	node_unlock(fx->t);
+	assert_false(known(fx, ino));
+}
+
+static void test_forget_of_an_unknown_ino_is_ignored(void **state)
+{
+	struct fx *fx = *state;
+	size_t before = node_count_inodes(fx->t);
+
+	node_forget(fx->t, 12345, 1);
+	assert_int_equal(node_count_inodes(fx->t), before);
+}
+
+/* ---- facts and epochs ---- */
+
+static void test_store_takes_the_facts_and_sorts_the_children(void **state)
+{
+	struct fx *fx = *state;
+	struct zfetch f = fetched(7, "xyz", 3, "b", "c", "a");
+	struct entry *e;
+
+	node_lock(fx->t);
+	e = node_entry_get(fx->t, BASE "/d");
+	assert_true(node_store(fx->t, e, e->epoch, &f));
+	assert_true(e->valid);
+	assert_false(e->absent);
+	assert_null(f.data);
+	assert_null(f.children);
+	assert_int_equal(f.nchildren, 0);
+	assert_int_equal(e->stat.czxid, 7);
+	assert_memory_equal(e->data->bytes, "xyz", 3);
+	assert_int_equal(e->nchildren, 3);
+	assert_string_equal(e->children[0], "a");
+	assert_string_equal(e->children[1], "b");
+	assert_string_equal(e->children[2], "c");
+	node_unlock(fx->t);
+	zfetch_clear(&f);
+}
+
+static void test_store_refuses_when_the_epoch_moved(void **state)
+{
+	struct fx *fx = *state;
+	struct zfetch f = fetched(7, "old", 1, "x");
+	struct entry *e;
+	uint64_t epoch;
+
+	node_lock(fx->t);
+	e = node_entry_get(fx->t, BASE "/a");
+	epoch = e->epoch;
+	node_unlock(fx->t);
+	/* The event arrives while the fetch is in flight. */
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/a");
+	node_lock(fx->t);
+	assert_int_not_equal(e->epoch, epoch);
+	assert_false(node_store(fx->t, e, epoch, &f));
+	assert_false(e->valid);
+	assert_null(e->data);
+	node_unlock(fx->t);
+	/* The caller still owns what it fetched. */
+	assert_non_null(f.data);
+	assert_int_equal(f.nchildren, 1);
+	zfetch_clear(&f);
+}
+
+static void test_store_absent_records_absence_unless_the_epoch_moved(void **state)
+{
+	struct fx *fx = *state;
+	struct entry *e;
+	uint64_t epoch;
+
+	node_lock(fx->t);
+	e = node_entry_get(fx->t, BASE "/gone");
+	epoch = e->epoch;
+	assert_true(node_store_absent(fx->t, e, epoch));
+	assert_true(e->absent);
+	assert_false(e->valid);
+	node_unlock(fx->t);
+
+	node_on_watch(fx->t, ZEV_CREATED, BASE "/gone");
+	node_lock(fx->t);
+	assert_false(e->absent);
+	assert_false(node_store_absent(fx->t, e, epoch));
+	assert_false(e->absent);
+	node_unlock(fx->t);
+}
+
+/* ---- watch events ---- */
+
+static void test_watch_bumps_the_epoch_and_drops_the_facts(void **state)
+{
+	struct fx *fx = *state;
+	struct entry *e = store(fx, BASE "/a", "data");
+	uint64_t epoch = e->epoch;
+
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/a");
+	node_lock(fx->t);
+	assert_int_equal(e->epoch, epoch + 1);
+	assert_false(e->valid);
+	assert_null(e->data);
+	assert_null(e->children);
+	node_unlock(fx->t);
+}
+
+static void test_watch_invalidates_only_inodes_the_kernel_knows(void **state)
+{
+	struct fx *fx = *state;
+	struct node *held = attach(fx, BASE "/held", NK_FILE, 5, 1);
+	struct node *listed = attach(fx, BASE "/listed", NK_FILE, 6, 0);
+
+	node_lock(fx->t);
+	node_pin(listed);      /* named by an open directory listing, never looked up */
+	node_unlock(fx->t);
+
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/held");
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/listed");
+	assert_int_equal(count_inode(&fx->sink, held->ino), 1);
+	assert_int_equal(count_inode(&fx->sink, listed->ino), 0);
+
+	node_lock(fx->t);
+	node_unpin(fx->t, listed);
+	node_unlock(fx->t);
+}
+
+static void test_watch_invalidates_the_name_when_the_parent_is_known(void **state)
+{
+	struct fx *fx = *state;
+	struct node *d = attach(fx, BASE "/d", NK_DIR, 5, 1);
+
+	struct entry *top;
+
+	attach(fx, BASE "/d/f", NK_FILE, 6, 1);
+	/* "top" is known absent: the kernel may hold a negative entry for it. */
+	node_lock(fx->t);
+	top = node_entry_get(fx->t, BASE "/top");
+	assert_true(node_store_absent(fx->t, top, top->epoch));
+	node_unlock(fx->t);
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/d/f");
+	node_on_watch(fx->t, ZEV_CREATED, BASE "/top");
+	assert_int_equal(count_entry(&fx->sink, d->ino, "f"), 1);
+	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "top"), 1);
+}
+
+static void test_watch_sends_no_entry_notice_when_the_parent_is_unknown(void **state)
+{
+	struct fx *fx = *state;
+	struct node *f;
+
+	/* "/asab/u" has an entry but no inode; "/asab/v" has an inode nobody holds. */
+	store(fx, BASE "/u", "");
+	f = attach(fx, BASE "/v/f", NK_FILE, 6, 1);
+	attach(fx, BASE "/v", NK_DIR, 5, 0);          /* the kernel does not hold it */
+	store(fx, BASE "/u/f", "x");
+
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/u/f");
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/v/f");
+	for (int i = 0; i < fx->sink.n; i++)
+		assert_int_not_equal(fx->sink.v[i].kind, NOTICE_INVAL_ENTRY);
+	assert_int_equal(count_inode(&fx->sink, f->ino), 1);
+	assert_int_equal(fx->sink.n, 1);
+}
+
+static void test_watch_on_a_directory_invalidates_its_datafile(void **state)
+{
+	struct fx *fx = *state;
+	struct node *d = attach(fx, BASE "/d", NK_DIR, 5, 1);
+	struct node *df;
+
+	node_lock(fx->t);
+	df = node_datafile(fx->t, d->entry);
+	node_ref(df);
+	node_unlock(fx->t);
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/d");
+	assert_int_equal(count_inode(&fx->sink, d->ino), 1);
+	assert_int_equal(count_inode(&fx->sink, df->ino), 1);
+	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "d"), 1);
+}
+
+static void test_deleted_event_detaches_the_inode(void **state)
+{
+	struct fx *fx = *state;
+	struct node *n = attach(fx, BASE "/a", NK_FILE, 5, 1);
+	uint64_t ino = n->ino;
+
+	node_on_watch(fx->t, ZEV_DELETED, BASE "/a");
+	assert_int_equal(count_inode(&fx->sink, ino), 1);
+	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "a"), 1);
+	assert_true(known(fx, ino));     /* the kernel still holds it */
+	assert_null(n->entry);
+	node_lock(fx->t);
+	assert_null(node_entry(fx->t, BASE "/a")->node);
+	node_unlock(fx->t);
+	node_forget(fx->t, ino, 1);
+	assert_false(known(fx, ino));
+	/* A new incarnation gets a new inode. */
+	assert_int_not_equal(attach(fx, BASE "/a", NK_FILE, 5, 1)->ino, ino);
+}
+
+static void test_changed_event_keeps_the_inode(void **state)
+{
+	struct fx *fx = *state;
+	struct node *n = attach(fx, BASE "/a", NK_FILE, 5, 1);
+
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/a");
+	node_lock(fx->t);
+	assert_ptr_equal(node_entry(fx->t, BASE "/a")->node, n);
+	assert_non_null(n->entry);
+	node_unlock(fx->t);
+}
+
+static void test_watch_on_an_unknown_path_sends_nothing(void **state)
+{
+	struct fx *fx = *state;
+	size_t entries = node_count_entries(fx->t);
+
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/never-seen");
+	assert_int_equal(fx->sink.n, 0);
+	assert_int_equal(node_count_entries(fx->t), entries);
+}
+
+/* ---- session expiry ---- */
+
+static void test_expiry_drops_every_fact_and_notifies_every_known_inode(void **state)
+{
+	struct fx *fx = *state;
+	struct node *d = attach(fx, BASE "/d", NK_DIR, 5, 1);
+	struct node *f = attach(fx, BASE "/d/f", NK_FILE, 6, 2);
+	struct node *unheld = attach(fx, BASE "/p", NK_FILE, 7, 0);
+	struct entry *ed, *ef, *ea, *eroot;
+
+	node_lock(fx->t);
+	node_pin(unheld);
+	node_unlock(fx->t);
+	ed = store(fx, BASE "/d", "");
+	ef = store(fx, BASE "/d/f", "x");
+	eroot = store(fx, BASE, "");
+	node_lock(fx->t);
+	ea = node_entry_get(fx->t, BASE "/absent");
+	assert_true(node_store_absent(fx->t, ea, ea->epoch));
+	node_unlock(fx->t);
+
+	node_on_expired(fx->t);
+
+	node_lock(fx->t);
+	assert_false(ed->valid);
+	assert_false(ef->valid);
+	assert_false(eroot->valid);
+	assert_false(ea->absent);
+	node_unlock(fx->t);
+	assert_int_equal(count_inode(&fx->sink, NODE_ROOT_INO), 1);
+	assert_int_equal(count_inode(&fx->sink, d->ino), 1);
+	assert_int_equal(count_inode(&fx->sink, f->ino), 1);
+	assert_int_equal(count_inode(&fx->sink, unheld->ino), 0);
+	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "d"), 1);
+	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "p"), 1);
+	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "absent"), 1);
+	assert_int_equal(count_entry(&fx->sink, d->ino, "f"), 1);
+	/* Inodes stay: the kernel holds them and looks them up again. */
+	assert_true(known(fx, f->ino));
+	assert_ptr_equal(f->entry, ef);
+
+	node_lock(fx->t);
+	node_unpin(fx->t, unheld);
+	node_unlock(fx->t);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_root_is_ino_1_a_directory_of_the_base_path),
+		T(test_root_survives_forget),
+		T(test_attach_to_the_root_entry_returns_the_root),
+		T(test_attach_numbers_inodes_from_first_ino_and_reuses_a_match),
+		T(test_attach_with_another_czxid_gives_a_new_ino_and_detaches_the_old),
+		T(test_attach_with_another_kind_detaches_the_inode_and_its_datafile),
+		T(test_replaced_inode_the_kernel_does_not_hold_is_freed),
+		T(test_datafile_inode_is_made_once_per_directory),
+		T(test_forget_to_zero_frees_an_unpinned_node),
+		T(test_forget_subtracts_exactly),
+		T(test_pinned_node_survives_forget_until_unpinned),
+		T(test_forget_of_an_unknown_ino_is_ignored),
+		T(test_store_takes_the_facts_and_sorts_the_children),
+		T(test_store_refuses_when_the_epoch_moved),
+		T(test_store_absent_records_absence_unless_the_epoch_moved),
+		T(test_watch_bumps_the_epoch_and_drops_the_facts),
+		T(test_watch_invalidates_only_inodes_the_kernel_knows),
+		T(test_watch_invalidates_the_name_when_the_parent_is_known),
+		T(test_watch_sends_no_entry_notice_when_the_parent_is_unknown),
+		T(test_watch_on_a_directory_invalidates_its_datafile),
+		T(test_deleted_event_detaches_the_inode),
+		T(test_changed_event_keeps_the_inode),
+		T(test_watch_on_an_unknown_path_sends_nothing),
+		T(test_expiry_drops_every_fact_and_notifies_every_known_inode),
+	};
+#undef T
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
