@@ -146,7 +146,7 @@ static int prepare(struct daemon *d, char *err, size_t errlen)
 	}
 	d->se = fuse_session_new(&d->opt.fuse, &zkfs_ops, sizeof(zkfs_ops), d->fs);
 	if (!d->se) {
-		snprintf(err, errlen, "bad mount options (see above)");
+		err[0] = '\0';   /* libfuse said which option it refused */
 		return -1;
 	}
 	return 0;
@@ -312,7 +312,8 @@ int main(int argc, char **argv)
 	}
 	log_setup(d.opt.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO, false);
 	if (prepare(&d, err, sizeof(err)) != 0) {
-		fprintf(stderr, "zkfs: %s\n", err);
+		if (err[0])
+			fprintf(stderr, "zkfs: %s\n", err);
 		teardown(&d, false);
 		return 1;
 	}
