@@ -338,7 +338,14 @@ int main(int argc, char **argv)
 #endif
 	notify_touch_state(d.nq);
 	rc = serve(&d);
-	log_info("unmounting %s", d.mountpoint);
+	/* libfuse reports the signal that ended the loop as a positive
+	 * number: SIGTERM/SIGINT/SIGHUP are a clean, requested exit. */
+	if (rc > 0)
+		log_info("%s: unmounting %s", strsignal(rc), d.mountpoint);
+	else
+		log_info("unmounting %s", d.mountpoint);
+	if (rc < 0)
+		log_err("session loop failed: %s", strerror(-rc));
 	teardown(&d, true);
-	return rc == 0 ? 0 : 1;
+	return rc < 0 ? 1 : 0;
 }
