@@ -76,6 +76,16 @@ struct zfetch {
 	size_t nchildren;
 };
 
+/* One operation of a transaction (backend_ops.multi). */
+enum zop_type { ZOP_CREATE, ZOP_SET, ZOP_DELETE, ZOP_CHECK };
+struct zop {
+	enum zop_type type;
+	const char *path;
+	const char *data;      /* CREATE, SET: `len` bytes (NULL when len is 0) */
+	size_t len;
+	int32_t version;       /* SET, DELETE, CHECK: expected version, -1 any */
+};
+
 /* Release what a zfetch holds and zero it. */
 void zfetch_clear(struct zfetch *f);
 
@@ -98,6 +108,34 @@ struct backend_ops {
 	int (*get_acl)(void *impl, const char *path, char **text);
 
 	enum zstate (*state)(void *impl);
+
+	/*
+	 * Writes. Each is sent once: a write is never sent again after it may
+	 * have reached the server. While the connection is SUSPENDED they wait
+	 * (up to the timeout) for it to come back before sending. Errors: ENOENT
+	 * (no node, or no parent), EEXIST, ENOTEMPTY, ESTALE (version mismatch),
+	 * EINVAL (a name or value the server refuses), EACCES (ACL), EIO
+	 * (not connected in time, or the connection was lost with the request
+	 * in flight: the outcome is unknown, the path is logged as such).
+	 * Versions: -1 matches any version.
+	 */
+
+	/* Create a persistent znode with `len` bytes of `data` (len 0: empty).
+	 * *st gets its stat. */
+	int (*create)(void *impl, const char *path, const char *data, size_t len,
+		      struct zstat *st);
+
+	/* Set the data of `path` if its version is `version`. *st gets the new stat. */
+	int (*set)(void *impl, const char *path, const char *data, size_t len,
+		   int32_t version, struct zstat *st);
+
+	/* Delete `path` if its version is `version`. */
+	int (*remove)(void *impl, const char *path, int32_t version);
+
+	/* Run `n` operations as one transaction (ZooKeeper's multi): all or
+	 * none. On failure, *failed (if not NULL) gets the index of the
+	 * operation that failed and the errno is that operation's. */
+	int (*multi)(void *impl, const struct zop *ops, size_t n, size_t *failed);
 };
 
 struct backend {

@@ -71,7 +71,8 @@ static int fetch_children(struct fs *fs, struct child **c, size_t n, struct zfet
 	int rc = 0;
 
 	for (size_t i = 0; i < n; i++)
-		c[i]->batch = (!c[i]->e->valid && !c[i]->e->absent) ? (long)nb++ : -1;
+		c[i]->batch = (!c[i]->e->valid && !c[i]->e->absent &&
+			       !fs_entry_pending(c[i]->e)) ? (long)nb++ : -1;
 	*out = NULL;
 	*nout = nb;
 	if (nb == 0)
@@ -108,9 +109,8 @@ static int add_child(struct fs *fs, struct fs_dir *dh, struct child *c, struct z
 
 	if (c->batch >= 0) {
 		rc = fs_settle(fs, c->e, c->epoch, &f[c->batch], &facts);
-	} else if (c->e->valid) {
-		fs_facts_from_entry(c->e, &facts);
-		rc = 0;
+	} else if (c->e->valid || fs_entry_pending(c->e)) {
+		rc = fs_refresh(fs, c->e, NULL, &facts);   /* from memory: no fetch */
 	} else if (c->e->absent) {
 		rc = ENOENT;
 	} else {
@@ -124,9 +124,36 @@ static int add_child(struct fs *fs, struct fs_dir *dh, struct child *c, struct z
 		return ENOMEM;
 	dir_pin(dh, n);
 	d->entry.ino = n->ino;
-	fs_fill_attr(fs, n->ino, n->kind, &facts.stat, &d->entry.attr);
+	fs_node_attr(fs, n, &facts.stat, &d->entry.attr);
 	d->entry.entry_timeout = d->entry.attr_timeout = fs_timeout_for(fs, facts.cached);
 	return 0;
+}
+
+/* Is `e` a child of directory entry `dir`? */
+static bool in_dir(const struct entry *dir, const struct entry *e)
+{
+	size_t len = (size_t)(e->name - e->path);   /* with the '/' */
+
+	if (strcmp(dir->path, "/") == 0)
+		return len == 1;
+	return len == strlen(dir->path) + 1 && strncmp(e->path, dir->path, len - 1) == 0;
+}
+
+static size_t pending_count(struct fs *fs, const struct entry *dir)
+{
+	size_t n = 0;
+
+	for (struct entry *pe = node_pending_first(fs->nt); pe; pe = pe->pending_next)
+		n += in_dir(dir, pe);
+	return n;
+}
+
+static bool listed(char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
 }
 
 /* Build the listing of directory `n`. Lock held. */
@@ -150,8 +177,10 @@ static int build(struct fs *fs, struct node *n, struct fs_dir *dh, bool *keep_ca
 	*keep_cache = facts.cached && n->kernel_mzxid == version;
 	n->kernel_mzxid = facts.cached ? version : -1;
 
-	dh->pinned = calloc(facts.nchildren + 2, sizeof(*dh->pinned));
-	c = calloc(facts.nchildren + 1, sizeof(*c));
+	size_t extra = pending_count(fs, n->entry);
+
+	dh->pinned = calloc(facts.nchildren + extra + 2, sizeof(*dh->pinned));
+	c = calloc(facts.nchildren + extra + 1, sizeof(*c));
 	if (!dh->pinned || !c) {
 		rc = ENOMEM;
 		goto out;
@@ -193,6 +222,21 @@ static int build(struct fs *fs, struct node *n, struct fs_dir *dh, bool *keep_ca
 		}
 		entry_pin(c[nc].e);
 		c[nc].epoch = c[nc].e->epoch;
+		nc++;
+	}
+	/* Files created here whose znode is not made yet (a deferred create). */
+	for (struct entry *pe = node_pending_first(fs->nt); pe; pe = pe->pending_next) {
+		if (!fs_entry_pending(pe) || !in_dir(n->entry, pe) ||
+		    listed(facts.children, facts.nchildren, pe->name))
+			continue;
+		c[nc].e = pe;
+		c[nc].name = strdup(pe->name);
+		if (!c[nc].name) {
+			rc = ENOMEM;
+			goto out;
+		}
+		entry_pin(pe);
+		c[nc].epoch = pe->epoch;
 		nc++;
 	}
 	/* facts.children may go away once the lock is dropped: only c[] is used now.

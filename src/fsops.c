@@ -9,13 +9,6 @@
 #include "fsops_int.h"
 #include "log.h"
 
-struct fs_file {
-	enum node_kind kind;
-	struct zdata *data;       /* files: the value at open */
-	size_t text_len;          /* .state: its text at open */
-	char text[16];
-};
-
 /* ---- creation and events ---- */
 
 struct fs *fs_new(const struct fs_config *cfg, struct backend be, notice_fn sink,
@@ -95,7 +88,12 @@ enum node_kind fs_kind_of(struct fs *fs, const struct entry *e, const struct fac
 {
 	if (is_root_entry(fs, e) || f->stat.num_children > 0)
 		return NK_DIR;
-	if (f->stat.ephemeral_owner != 0 || f->stat.data_length > 0)
+	if (f->stat.ephemeral_owner != 0)
+		return NK_FILE;
+	/* What this mount created keeps its kind while the kernel holds it. */
+	if (e->made && (e->made_czxid == 0 || e->made_czxid == f->stat.czxid))
+		return e->made_kind;
+	if (f->stat.data_length > 0)
 		return NK_FILE;
 	return has_extension(e->name) ? NK_FILE : NK_DIR;
 }
@@ -125,6 +123,14 @@ void fs_fill_attr(struct fs *fs, uint64_t ino, enum node_kind kind,
 	a->st_atim = a->st_mtim;
 }
 
+void fs_node_attr(struct fs *fs, const struct node *n, const struct zstat *zs,
+		  struct stat *a)
+{
+	fs_fill_attr(fs, n->ino, n->kind == NK_DIR ? NK_DIR : NK_FILE, zs, a);
+	if (n->mode_set)
+		a->st_mode = (a->st_mode & S_IFMT) | n->mode;
+}
+
 void fs_fill_state_attr(struct fs *fs, struct stat *a)
 {
 	char text[16];
@@ -150,9 +156,12 @@ double fs_timeout_for(struct fs *fs, bool cached)
 /* ZooKeeper refuses names with control characters; such names cannot exist. */
 bool fs_name_possible(const char *name)
 {
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f)
 			return false;
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)   /* U+0080..U+009F */
+			return false;
+	}
 	return name[0] != '\0';
 }
 
@@ -211,6 +220,12 @@ int fs_refresh(struct fs *fs, struct entry *e, struct zfetch *f, struct facts *o
 	memset(out, 0, sizeof(*out));
 	if (e->valid) {
 		fs_facts_from_entry(e, out);
+		return 0;
+	}
+	if (fs_entry_pending(e)) {
+		out->stat.ctime_ms = out->stat.mtime_ms = e->pending_ms;
+		out->data = zdata_empty();
+		out->pending = true;
 		return 0;
 	}
 	if (e->absent) {
@@ -305,7 +320,7 @@ int fs_lookup(struct fs *fs, uint64_t parent, const char *name, struct fs_entry 
 		} else {
 			node_ref(n);
 			out->ino = n->ino;
-			fs_fill_attr(fs, n->ino, n->kind, &facts.stat, &out->attr);
+			fs_node_attr(fs, n, &facts.stat, &out->attr);
 			out->entry_timeout = out->attr_timeout = fs_timeout_for(fs, facts.cached);
 		}
 	}
@@ -332,6 +347,12 @@ int fs_node_facts(struct fs *fs, struct node *n, struct zfetch *f, struct facts 
 		return ENOENT;
 	node_pin(n);
 	rc = fs_refresh(fs, e, f, facts);
+	/* The kernel may have forgotten `n` while the lock was free: if this
+	 * pin is all that holds it, the unpin frees it; do not touch it after. */
+	if (n->pins == 1 && n->nlookup == 0 && n->ino != NODE_ROOT_INO) {
+		node_unpin(fs->nt, n);
+		return rc ? rc : ENOENT;
+	}
 	node_unpin(fs->nt, n);
 	if (rc)
 		return rc;
@@ -341,8 +362,78 @@ int fs_node_facts(struct fs *fs, struct node *n, struct zfetch *f, struct facts 
 		return fs_kind_of(fs, e, facts) == NK_DIR ? 0 : ENOENT;
 	if (n->ino == NODE_ROOT_INO)
 		return 0;
-	if (fs_kind_of(fs, e, facts) != n->kind || (uint64_t)facts->stat.czxid != n->czxid)
+	if (fs_kind_of(fs, e, facts) != n->kind)
 		return ENOENT;
+	if (facts->pending)
+		return 0;
+	if (n->adopt) {
+		n->czxid = (uint64_t)facts->stat.czxid;
+		n->adopt = false;
+	}
+	return (uint64_t)facts->stat.czxid == n->czxid ? 0 : ENOENT;
+}
+
+bool fs_entry_pending(const struct entry *e)
+{
+	return e->pending > 0 && e->node && e->node->adopt && e->made;
+}
+
+int64_t fs_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int fs_dir_node(struct fs *fs, uint64_t parent, struct node **out)
+{
+	struct node *pn = node_by_ino(fs->nt, parent);
+
+	*out = NULL;
+	if (!pn || !pn->entry)
+		return ENOENT;
+	if (pn->kind != NK_DIR)
+		return ENOTDIR;
+	*out = pn;
+	return 0;
+}
+
+int fs_child(struct fs *fs, uint64_t parent, const char *name, bool creating,
+	     struct entry **e, struct zfetch *f, struct facts *facts)
+{
+	struct node *pn;
+	char *path;
+	int rc;
+
+	*e = NULL;
+	rc = fs_dir_node(fs, parent, &pn);
+	if (rc == 0 && creating)
+		rc = fs_name_check(fs, pn, name);
+	if (rc)
+		return rc;
+	if (!fs_name_possible(name))
+		return ENOENT;
+	path = fs_join_path(pn->entry->path, name);
+	*e = path ? node_entry_get(fs->nt, path) : NULL;
+	free(path);
+	if (!*e)
+		return ENOMEM;
+	entry_pin(*e);
+	return fs_refresh(fs, *e, f, facts);
+}
+
+int fs_name_check(struct fs *fs, const struct node *pn, const char *name)
+{
+	if (pn->ino == NODE_ROOT_INO && strcmp(name, VIRT_STATE_NAME) == 0)
+		return EEXIST;
+	if (strcmp(name, fs->cfg.datafile) == 0)
+		return EEXIST;
+	if (!fs_name_possible(name) || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return EINVAL;
+	/* ZooKeeper's own subtree: /zookeeper cannot be created or removed. */
+	if (strcmp(pn->entry->path, "/") == 0 && strcmp(name, "zookeeper") == 0)
+		return EINVAL;
 	return 0;
 }
 
@@ -362,94 +453,10 @@ int fs_getattr(struct fs *fs, uint64_t ino, struct stat *st, double *timeout)
 	n = node_by_ino(fs->nt, ino);
 	rc = n ? fs_node_facts(fs, n, &f, &facts) : ENOENT;
 	if (rc == 0) {
-		fs_fill_attr(fs, ino, n->kind == NK_DIR ? NK_DIR : NK_FILE, &facts.stat, st);
+		fs_node_attr(fs, n, &facts.stat, st);
 		*timeout = fs_timeout_for(fs, facts.cached);
 	}
 	node_unlock(fs->nt);
 	zfetch_clear(&f);
 	return rc;
-}
-
-int fs_setattr(struct fs *fs, uint64_t ino, int to_set, struct stat *st, double *timeout)
-{
-	if (ino == NODE_STATE_INO && to_set != 0 &&
-	    (to_set & ~(FS_SET_ATIME | FS_SET_MTIME)) == 0) {
-		fs_fill_state_attr(fs, st);
-		*timeout = 0;
-		return 0;
-	}
-	return ino == NODE_STATE_INO ? EACCES : EROFS;
-}
-
-/* ---- files ---- */
-
-int fs_open(struct fs *fs, uint64_t ino, int flags, struct fs_file **fhp,
-	    struct fs_open_reply *reply)
-{
-	struct zfetch f = { 0 };
-	struct facts facts;
-	struct fs_file *fh;
-	struct node *n;
-	int rc;
-
-	memset(reply, 0, sizeof(*reply));
-	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))
-		return ino == NODE_STATE_INO ? EACCES : EROFS;
-	fh = calloc(1, sizeof(*fh));
-	if (!fh)
-		return ENOMEM;
-	if (ino == NODE_STATE_INO) {
-		fh->kind = NK_STATE;
-		fh->text_len = virt_state_text(&fs->virt, fh->text, sizeof(fh->text));
-		reply->direct_io = true;
-		*fhp = fh;
-		return 0;
-	}
-	node_lock(fs->nt);
-	n = node_by_ino(fs->nt, ino);
-	rc = n ? fs_node_facts(fs, n, &f, &facts) : ENOENT;
-	if (rc == 0 && n->kind == NK_DIR)
-		rc = EISDIR;
-	if (rc == 0) {
-		fh->kind = n->kind;
-		fh->data = zdata_get(facts.data);
-		reply->keep_cache = facts.cached && n->kernel_mzxid == facts.stat.mzxid;
-		n->kernel_mzxid = facts.cached ? facts.stat.mzxid : -1;
-	}
-	node_unlock(fs->nt);
-	zfetch_clear(&f);
-	if (rc) {
-		free(fh);
-		return rc;
-	}
-	*fhp = fh;
-	return 0;
-}
-
-int fs_read(struct fs *fs, struct fs_file *fh, size_t size, off_t off,
-	    const char **buf, size_t *len)
-{
-	const char *bytes = fh->data ? fh->data->bytes : fh->text;
-	size_t total = fh->data ? fh->data->len : fh->text_len;
-
-	(void)fs;
-	if (off < 0)
-		return EINVAL;
-	if ((uint64_t)off >= total) {
-		*buf = bytes;
-		*len = 0;
-		return 0;
-	}
-	*buf = bytes + off;
-	*len = total - (size_t)off < size ? total - (size_t)off : size;
-	return 0;
-}
-
-void fs_release(struct fs *fs, struct fs_file *fh)
-{
-	(void)fs;
-	if (!fh)
-		return;
-	zdata_put(fh->data);
-	free(fh);
 }

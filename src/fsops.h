@@ -40,7 +40,14 @@ struct fs_config {
 	mode_t umask;
 	double cache_timeout;    /* seconds the kernel may keep entries and attributes */
 	bool ro;                 /* -o ro: every modifying call fails with EROFS */
+	size_t max_size;         /* largest value a write may make (EFBIG beyond) */
+	/* Called after a commit of file data, without any lock held: returns
+	 * once the kernel has been told to drop what the commit made stale
+	 * (the notify queue is drained). NULL: nothing to wait for. */
+	void (*sync_notices)(void *ctx);
+	void *sync_ctx;
 };
+
 
 struct fs;
 
@@ -71,24 +78,78 @@ int fs_lookup(struct fs *fs, uint64_t parent, const char *name, struct fs_entry 
 void fs_forget(struct fs *fs, uint64_t ino, uint64_t nlookup);
 int fs_getattr(struct fs *fs, uint64_t ino, struct stat *st, double *timeout);
 
-/* setattr: only setting times, and only `.state`, succeeds for now (it changes
- * nothing; the notify thread uses it to raise inotify events). */
+/*
+ * setattr. Times: succeed and change nothing (a znode's mtime is the
+ * server's); on `.state` they are how the notify thread raises inotify
+ * events. Mode/owner: succeed only when equal to what the inode shows, else
+ * EPERM. Size: on a handle open for writing (fh != NULL) it resizes that
+ * handle's buffer (committed at flush); without one it commits at once
+ * (size 0: an unconditional set; else a set checked against the version read).
+ */
 #define FS_SET_ATIME 1
 #define FS_SET_MTIME 2
-int fs_setattr(struct fs *fs, uint64_t ino, int to_set, struct stat *st, double *timeout);
-
-/* Open files read a snapshot of the value taken at open. */
+#define FS_SET_MODE  4
+#define FS_SET_UID   8
+#define FS_SET_GID   16
+#define FS_SET_SIZE  32
+#define FS_SET_OTHER 64     /* anything else the kernel may ask: EPERM */
 struct fs_file;
+int fs_setattr(struct fs *fs, uint64_t ino, int to_set, const struct stat *want,
+	       struct fs_file *fh, struct stat *st, double *timeout);
+
+/*
+ * Open files. A read-only handle reads a snapshot of the value taken at open.
+ * A handle that may write holds a buffer with the whole value: loaded at open
+ * (at the znode's version then), or empty with O_TRUNC. fs_flush commits it
+ * with one ZooKeeper write when it changed: a set checked against the version
+ * it was loaded at (ESTALE, nothing written, when the znode changed since),
+ * or an unconditional set after O_TRUNC / a truncation to 0, or a create for
+ * a file made by fs_create without O_EXCL (deferred: the znode is created by
+ * the first commit, so a new file costs one write).
+ */
 struct fs_open_reply {
 	bool keep_cache;   /* the kernel's cached pages are of this very version */
-	bool direct_io;    /* virtual files: every read comes to the daemon */
+	bool direct_io;    /* every read and write comes to the daemon: always, for
+	                    * files (their data is cached here, not in the kernel) */
 };
 int fs_open(struct fs *fs, uint64_t ino, int flags, struct fs_file **fh,
 	    struct fs_open_reply *reply);
-/* Points *buf at up to `size` bytes at `off` (len 0 at or past the end). */
+/* Create and open `name` in `parent` (flags as open(2): O_EXCL creates the
+ * znode now). `out` is a counted entry. EEXIST, EINVAL (a name ZooKeeper
+ * refuses), ENOTDIR, EROFS. */
+int fs_create(struct fs *fs, uint64_t parent, const char *name, int flags,
+	      struct fs_entry *out, struct fs_file **fh, struct fs_open_reply *reply);
+/* Up to `size` bytes at `off`: *buf points into the handle's snapshot, or
+ * into *copy (malloc'd, the caller frees) for a handle that may write. */
 int fs_read(struct fs *fs, struct fs_file *fh, size_t size, off_t off,
-	    const char **buf, size_t *len);
+	    const char **buf, size_t *len, char **copy);
+/* Write all of `buf` into the handle's buffer at `off` (at the end with
+ * O_APPEND), zero-filling a gap. EFBIG beyond max_size: the handle is then
+ * spoiled and commits nothing (flush fails with EFBIG too). */
+int fs_write(struct fs *fs, struct fs_file *fh, const char *buf, size_t size, off_t off);
+/* close(2), fsync(2): commit what was written since the last commit; 0 once
+ * ZooKeeper has it. A failed commit spoils the handle (the same error again,
+ * nothing more committed). What the open itself owes (O_TRUNC without a
+ * write, a new file never written) is committed by fs_release instead: a
+ * flush may come from closing one of several descriptors of the handle. */
+int fs_flush(struct fs *fs, struct fs_file *fh);
+/* The last descriptor is gone: commit what is still owed (errors are only
+ * logged: nobody is left to tell) and free the handle. */
 void fs_release(struct fs *fs, struct fs_file *fh);
+
+/* Namespace. All fail with EROFS under -o ro and EINVAL for names ZooKeeper
+ * refuses. mkdir: `out` is a counted entry. rmdir: ENOTEMPTY with children
+ * or a non-empty `.data`. unlink of `.data` empties its directory's data.
+ * rename: one multi (see docs/SEMANTICS.md); flags RENAME_NOREPLACE (EEXIST),
+ * RENAME_EXCHANGE (EINVAL); a directory whose subtree does not fit one
+ * request: EXDEV. */
+int fs_mkdir(struct fs *fs, uint64_t parent, const char *name, struct fs_entry *out);
+int fs_unlink(struct fs *fs, uint64_t parent, const char *name);
+int fs_rmdir(struct fs *fs, uint64_t parent, const char *name);
+int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newparent,
+	      const char *newname, unsigned flags);
+/* symlink, link, mknod of anything but a regular file: EROFS or EPERM. */
+int fs_refuse(struct fs *fs);
 
 /* Directory handles hold a listing taken at opendir (".", "..", then names sorted). */
 struct fs_dir;

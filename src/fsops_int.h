@@ -6,6 +6,8 @@
 #ifndef ZKFS_FSOPS_INT_H
 #define ZKFS_FSOPS_INT_H
 
+#include <pthread.h>
+
 #include "fsops.h"
 
 struct fs {
@@ -23,6 +25,30 @@ struct facts {
 	char *const *children;
 	size_t nchildren;
 	bool cached;
+	bool pending;    /* a deferred create (fsfile.c): no znode yet, stat made up */
+};
+
+/* An open file (fsfile.c). */
+struct fs_file {
+	enum node_kind kind;      /* const */
+	struct zdata *data;       /* const: read-only handles, the value at open */
+	size_t text_len;          /* const: .state, its text at open */
+	char text[16];
+	/* Handles that may write: */
+	struct node *node;        /* const, pinned; node->entry may change (rename) */
+	struct entry *created;    /* const: the entry of a deferred create (pinned) */
+	bool writable, append;    /* const */
+	pthread_mutex_t mu;
+	char *buf;                /* mu: the whole value as it will be committed */
+	size_t len, cap;          /* mu */
+	int32_t version;          /* mu: the version buf was loaded at */
+	bool replace;             /* mu: commit overwrites whatever is there */
+	bool create;              /* mu: the znode does not exist yet */
+	bool dirty;               /* mu: written since the last commit: flush commits */
+	bool owed;                /* mu: the open itself changes the value (O_TRUNC, a
+	                           * new file): committed at release if not before */
+	int spoiled;              /* mu: EFBIG, or the error of a failed commit:
+	                           * nothing more will be committed */
 };
 
 /* The type a znode is shown as (SPEC.md §3). */
@@ -31,6 +57,11 @@ enum node_kind fs_kind_of(struct fs *fs, const struct entry *e, const struct fac
 /* struct stat for inode `ino` of `kind` from a znode's stat. */
 void fs_fill_attr(struct fs *fs, uint64_t ino, enum node_kind kind,
 		  const struct zstat *zs, struct stat *a);
+
+/* struct stat of inode `n` (lock held): fs_fill_attr, and the mode a chmod
+ * set on a file this mount made (node.h). */
+void fs_node_attr(struct fs *fs, const struct node *n, const struct zstat *zs,
+		  struct stat *a);
 
 /* struct stat of `.state`. */
 void fs_fill_state_attr(struct fs *fs, struct stat *a);
@@ -56,8 +87,32 @@ int fs_settle(struct fs *fs, struct entry *e, uint64_t epoch, struct zfetch *f,
  * the round trip. ENOENT with out->cached: the absence is watched. */
 int fs_refresh(struct fs *fs, struct entry *e, struct zfetch *f, struct facts *out);
 
-/* Refresh the facts behind inode `n` and check it still shows them. Lock held.
- * ENOENT when the znode is gone or is now shown by another inode. */
+/* A deferred create of `e` is live: its name exists for this mount only. */
+bool fs_entry_pending(const struct entry *e);
+
+/* Milliseconds since the epoch (CLOCK_REALTIME). */
+int64_t fs_now_ms(void);
+
+/* Checks before creating `name` in directory inode `pn` (lock held): EINVAL
+ * for names ZooKeeper refuses, EEXIST for the virtual files' names. */
+int fs_name_check(struct fs *fs, const struct node *pn, const char *name);
+
+/* The entry for `name` in directory inode `parent`, and its facts (fs_refresh).
+ * Lock held (dropped during a fetch). With `creating`, a name that cannot be
+ * created fails first (fs_name_check). 0, ENOENT (absent), or an errno; *e is
+ * pinned whenever it is set, and the caller unpins it. */
+int fs_child(struct fs *fs, uint64_t parent, const char *name, bool creating,
+	     struct entry **e, struct zfetch *f, struct facts *facts);
+
+/* The directory inode `parent` (lock held): ENOENT, ENOTDIR, or 0. */
+int fs_dir_node(struct fs *fs, uint64_t parent, struct node **out);
+
+/* Refresh the facts behind inode `n` and check it still shows them. Lock held
+ * (dropped during a fetch). ENOENT when the znode is gone, is now shown by
+ * another inode, or the kernel forgot `n` meanwhile and nothing else held it:
+ * then `n` is freed, and on any error the caller must not touch `n` unless it
+ * holds its own pin. An inode waiting for its czxid (node.h: adopt) takes the
+ * one fetched. */
 int fs_node_facts(struct fs *fs, struct node *n, struct zfetch *f, struct facts *facts);
 
 #endif

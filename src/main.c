@@ -123,6 +123,8 @@ static int prepare(struct daemon *d, char *err, size_t errlen)
 		.umask = d->opt.umask,
 		.cache_timeout = d->opt.cache_timeout,
 		.ro = d->opt.ro,
+		.max_size = d->opt.max_size,
+		.sync_notices = notify_sync,
 	};
 	if (strchr(fc.datafile, '/') || !fc.datafile[0] || strcmp(fc.datafile, ".") == 0 ||
 	    strcmp(fc.datafile, "..") == 0) {
@@ -130,6 +132,7 @@ static int prepare(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	d->nq = notify_new();
+	fc.sync_ctx = d->nq;
 	d->zk = zk_new(&zc, &ev);
 	d->fs = d->zk ? fs_new(&fc, zk_backend(d->zk), notify_sink, d->nq) : NULL;
 	if (!d->nq || !d->zk || !d->fs) {

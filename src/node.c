@@ -16,6 +16,8 @@ struct node_table {
 	struct node **inos;           /* lock */
 	size_t ninos, inos_cap;       /* lock */
 	uint64_t next_ino;            /* lock */
+	struct entry *pending;        /* lock: entries with a deferred create */
+	size_t sweep_at;              /* lock: npaths that triggers a sweep */
 	struct entry *root_entry;     /* const after creation */
 	struct node *root;            /* const after creation */
 };
@@ -166,6 +168,7 @@ struct node_table *node_table_new(const char *base, notice_fn sink, void *sink_c
 	t->sink = sink;
 	t->sink_ctx = sink_ctx;
 	t->next_ino = NODE_FIRST_INO;
+	t->sweep_at = NODE_SWEEP_MIN;
 	if (!paths_grow(t) || !inos_grow(t))
 		goto fail;
 	t->root_entry = node_entry_get(t, base);
@@ -243,12 +246,56 @@ struct entry *node_entry(struct node_table *t, const char *path)
 	return e;
 }
 
+static void send_entry(struct node_table *t, struct entry *e);
+
+/* Nothing refers to `e`: no inode, no pin, no deferred create. */
+static bool entry_unused(const struct node_table *t, const struct entry *e)
+{
+	return e != t->root_entry && !e->node && !e->datafile && e->pins == 0 &&
+	       e->pending == 0;
+}
+
+/*
+ * Free the entries nothing refers to, so that the table does not grow with
+ * every name ever looked up. Their facts go (a later lookup fetches again;
+ * a watch that fires for a freed path is ignored). An absent entry may back
+ * a negative dentry in the kernel: tell the kernel to drop it first.
+ */
+static void sweep(struct node_table *t)
+{
+	size_t before = t->npaths;
+
+	for (size_t i = 0; i < t->paths_cap; i++) {
+		struct entry **pp = &t->paths[i];
+
+		while (*pp) {
+			struct entry *e = *pp;
+
+			if (!entry_unused(t, e)) {
+				pp = &e->path_next;
+				continue;
+			}
+			if (e->absent)
+				send_entry(t, e);
+			*pp = e->path_next;
+			drop_facts(e);
+			free(e->path);
+			free(e);
+			t->npaths--;
+		}
+	}
+	t->sweep_at = t->npaths * 2 > NODE_SWEEP_MIN ? t->npaths * 2 : NODE_SWEEP_MIN;
+	log_debug("node table: %zu of %zu entries freed", before - t->npaths, before);
+}
+
 struct entry *node_entry_get(struct node_table *t, const char *path)
 {
 	struct entry *e = node_entry(t, path);
 
 	if (e)
 		return e;
+	if (t->npaths >= t->sweep_at)
+		sweep(t);
 	if (t->npaths + 1 > t->paths_cap / 2 && !paths_grow(t))
 		return NULL;
 	e = calloc(1, sizeof(*e));
@@ -274,8 +321,13 @@ struct node *node_attach(struct node_table *t, struct entry *e, enum node_kind k
 
 	if (e == t->root_entry)
 		return t->root;
-	if (n && n->kind == kind && n->czxid == czxid)
+	if (n && n->kind == kind && (n->czxid == czxid || n->adopt)) {
+		if (czxid != 0) {        /* 0: a deferred create, nothing to adopt yet */
+			n->czxid = czxid;
+			n->adopt = false;
+		}
 		return n;
+	}
 	if (n) {
 		log_debug("%s: new inode (was ino %llu)", e->path, (unsigned long long)n->ino);
 		node_detach(t, n);
@@ -301,6 +353,71 @@ struct node *node_datafile(struct node_table *t, struct entry *e)
 	n->entry = e;
 	e->datafile = n;
 	return n;
+}
+
+void node_pending_add(struct node_table *t, struct entry *e, int64_t now_ms)
+{
+	if (e->pending++ == 0) {
+		e->pending_ms = now_ms;
+		e->pending_next = t->pending;
+		t->pending = e;
+	}
+}
+
+void node_pending_del(struct node_table *t, struct entry *e)
+{
+	assert(e->pending > 0);
+	if (--e->pending > 0)
+		return;
+	for (struct entry **pp = &t->pending; *pp; pp = &(*pp)->pending_next) {
+		if (*pp == e) {
+			*pp = e->pending_next;
+			break;
+		}
+	}
+	e->pending_next = NULL;
+}
+
+struct entry *node_pending_first(struct node_table *t)
+{
+	return t->pending;
+}
+
+void node_rehome(struct node_table *t, struct node *n, struct entry *to)
+{
+	if (n == t->root || to == t->root_entry)
+		return;
+	if (to->node != n) {
+		node_detach(t, to->node);
+		node_detach(t, to->datafile);
+	}
+	if (n->entry && n->entry != to) {
+		node_detach(t, n->entry->datafile);
+		if (n->entry->node == n)
+			n->entry->node = NULL;
+		if (n->entry->datafile == n)
+			n->entry->datafile = NULL;
+	}
+	if (n->entry && n->entry->made)
+		node_made(to, n->entry->made_kind, 0);
+	else
+		to->made = false;
+	n->entry = to;
+	to->node = n;
+	n->adopt = true;
+}
+
+void node_made(struct entry *e, enum node_kind kind, int64_t czxid)
+{
+	e->made = true;
+	e->made_kind = kind;
+	e->made_czxid = czxid;
+}
+
+void node_drop(struct node_table *t, struct entry *e)
+{
+	node_detach(t, e->node);
+	node_detach(t, e->datafile);
 }
 
 void node_pin(struct node *n)
@@ -342,6 +459,8 @@ bool node_store(struct node_table *t, struct entry *e, uint64_t epoch, struct zf
 	if (e->epoch != epoch)
 		return false;
 	drop_facts(e);
+	if (e->made && e->made_czxid == 0)
+		e->made_czxid = f->stat.czxid;    /* the incarnation this mount made */
 	e->stat = f->stat;
 	e->data = f->data ? f->data : zdata_empty();
 	e->children = f->children;
@@ -443,6 +562,25 @@ void node_on_watch(struct node_table *t, enum zevent ev, const char *path)
 		}
 	}
 	node_unlock(t);
+}
+
+void node_moved_subtree(struct node_table *t, struct entry *top)
+{
+	size_t len = strlen(top->path);
+
+	for (size_t i = 0; i < t->paths_cap; i++) {
+		for (struct entry *e = t->paths[i]; e; e = e->path_next) {
+			if (strncmp(e->path, top->path, len) != 0 || e->path[len] != '/')
+				continue;
+			e->epoch++;
+			drop_facts(e);
+			send_entry(t, e);
+		}
+	}
+	for (size_t i = 0; i < t->paths_cap; i++)
+		for (struct entry *e = t->paths[i]; e; e = e->path_next)
+			if (strncmp(e->path, top->path, len) == 0 && e->path[len] == '/')
+				node_drop(t, e);
 }
 
 void node_on_expired(struct node_table *t)

@@ -41,6 +41,11 @@
 #define NODE_STATE_INO  2u
 #define NODE_FIRST_INO  16u
 
+/* The table frees the entries nothing refers to (no inode, pin or deferred
+ * create) when it has twice as many as after the last sweep, and at least
+ * this many. A caller must pin any entry it keeps across node_entry_get. */
+#define NODE_SWEEP_MIN  4096u
+
 enum node_kind {
 	NK_DIR,        /* a znode shown as a directory */
 	NK_FILE,       /* a znode shown as a file */
@@ -68,11 +73,19 @@ struct entry;
 struct node {
 	uint64_t ino;              /* const */
 	enum node_kind kind;       /* const */
-	uint64_t czxid;            /* const: the incarnation it shows (0 for virtual) */
+	uint64_t czxid;            /* lock: table. the incarnation it shows (0 for virtual) */
+	bool adopt;                /* lock: table. czxid unknown yet (a deferred create, a
+	                            * rename target): the next fetch's czxid is taken */
+	unsigned writers;          /* lock: table. open handles that may write */
+	unsigned mode;             /* lock: table. permission bits a chmod set on a file
+	                            * this mount made, shown while the kernel holds the
+	                            * inode (ZooKeeper keeps no mode), if mode_set */
+	bool mode_set;             /* lock: table */
 	struct entry *entry;       /* lock: table. NULL once detached (deleted or replaced) */
 	uint64_t nlookup;          /* lock: table. the kernel's lookup count */
 	unsigned pins;             /* lock: table. handlers using it right now */
-	int64_t kernel_mzxid;      /* lock: table. version whose pages the kernel may cache, -1 none */
+	int64_t kernel_mzxid;      /* lock: table. directories: the version whose listing
+	                            * the kernel may cache, -1 none */
 	struct node *ino_next;     /* lock: table. hash chain by ino */
 };
 
@@ -90,6 +103,15 @@ struct entry {
 	struct node *node;         /* lock: table. the attached inode, or NULL */
 	struct node *datafile;     /* lock: table. the `.data` inode of this directory, or NULL */
 	unsigned pins;             /* lock: table. handlers using it right now */
+	bool made;                 /* lock: table. this mount created the znode (mkdir,
+	                            * create): it keeps made_kind (SPEC.md §3) while
+	                            * the entry lives and shows incarnation made_czxid */
+	enum node_kind made_kind;  /* lock: table. made */
+	int64_t made_czxid;        /* lock: table. made; 0 until known (the first fetch) */
+	unsigned pending;          /* lock: table. handles of a deferred create: the znode
+	                            * does not exist yet, the name does (fsops) */
+	int64_t pending_ms;        /* lock: table. when the deferred create was made */
+	struct entry *pending_next;/* lock: table. list of entries with pending > 0 */
 	struct entry *path_next;   /* lock: table. hash chain by path */
 };
 
@@ -129,6 +151,29 @@ void entry_unpin(struct entry *e);
 
 /* The kernel got a reply that names `n` (lookup, create, readdirplus entry). */
 void node_ref(struct node *n);
+
+/* A deferred create of `e` began (one more handle) or ended. The first adds
+ * `e` to the table's pending list, the last removes it. */
+void node_pending_add(struct node_table *t, struct entry *e, int64_t now_ms);
+void node_pending_del(struct node_table *t, struct entry *e);
+/* Each entry with a deferred create, in no order (lock held). */
+struct entry *node_pending_first(struct node_table *t);
+
+/* Move inode `n` to entry `to` (a rename): what `to` showed is detached, `n`
+ * adopts the czxid of the next fetch of `to`, and `to` keeps the kind `n`
+ * shows if the mount made it. Lock held. */
+void node_rehome(struct node_table *t, struct node *n, struct entry *to);
+
+/* The directory `e` was renamed through this mount: every entry below it
+ * names a path that is gone. Tell the kernel to forget those names and
+ * detach their inodes (the directory's own inode is moved by node_rehome). */
+void node_moved_subtree(struct node_table *t, struct entry *e);
+
+/* This mount created the znode of `e` as `kind` (czxid 0: not known yet). */
+void node_made(struct entry *e, enum node_kind kind, int64_t czxid);
+
+/* Detach the inode(s) of `e` (its znode was deleted through this mount). */
+void node_drop(struct node_table *t, struct entry *e);
 
 /* --- facts (lock held) --- */
 

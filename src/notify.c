@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -25,6 +26,9 @@ struct notify {
 	bool stopping;              /* lock */
 	bool started;               /* lock */
 	unsigned long sent;         /* lock */
+	unsigned long queued;       /* lock: notices ever queued */
+	unsigned long handled;      /* lock: notices taken off and sent (or failed) */
+	pthread_cond_t drained;     /* on lock: handled moved */
 	pthread_t thread;           /* written by notify_start only */
 	struct fuse_session *se;    /* const once started */
 	char *state_path;           /* const once started */
@@ -38,6 +42,7 @@ struct notify *notify_new(void)
 		return NULL;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cond, NULL);
+	pthread_cond_init(&q->drained, NULL);
 	return q;
 }
 
@@ -63,6 +68,7 @@ void notify_sink(void *ctx, const struct notice *n)
 	else
 		q->head = it;
 	q->tail = it;
+	q->queued++;
 	pthread_cond_signal(&q->cond);
 	pthread_mutex_unlock(&q->lock);
 }
@@ -123,6 +129,8 @@ static void *notify_main(void *arg)
 			free(it);
 			pthread_mutex_lock(&q->lock);
 			q->sent++;
+			q->handled++;
+			pthread_cond_broadcast(&q->drained);
 		} else {
 			q->touch_pending = false;
 			pthread_mutex_unlock(&q->lock);
@@ -155,6 +163,7 @@ void notify_stop(struct notify *q)
 	pthread_mutex_lock(&q->lock);
 	q->stopping = true;
 	pthread_cond_signal(&q->cond);
+	pthread_cond_broadcast(&q->drained);
 	pthread_mutex_unlock(&q->lock);
 }
 
@@ -193,6 +202,26 @@ void notify_free(struct notify *q)
 	}
 	free(q->state_path);
 	pthread_cond_destroy(&q->cond);
+	pthread_cond_destroy(&q->drained);
 	pthread_mutex_destroy(&q->lock);
 	free(q);
+}
+
+void notify_sync(void *ctx)
+{
+	struct notify *q = ctx;
+	struct timespec dl;
+	unsigned long target;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += NOTIFY_SYNC_SEC;
+	pthread_mutex_lock(&q->lock);
+	target = q->queued;
+	while (q->started && !q->stopping && q->handled < target && rc == 0)
+		rc = pthread_cond_timedwait(&q->drained, &q->lock, &dl);
+	if (rc == ETIMEDOUT)
+		log_warn("kernel cache notices still queued after %d s (%lu to go)",
+			 NOTIFY_SYNC_SEC, target - q->handled);
+	pthread_mutex_unlock(&q->lock);
 }

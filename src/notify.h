@@ -35,6 +35,17 @@ int notify_start(struct notify *q, struct fuse_session *se, const char *mountpoi
 void notify_stop(struct notify *q);
 void notify_join(struct notify *q);
 
+/*
+ * Wait until every notice queued before the call has been sent to the kernel
+ * (at most NOTIFY_SYNC_SEC; not at all before notify_start or after
+ * notify_stop). For a request handler that changed ZooKeeper and must not
+ * reply before the kernel dropped what it made stale (a commit at close). It
+ * must hold no lock and the kernel no directory lock for it: an invalidation
+ * may wait for those. ctx is the struct notify (fs_config.sync_notices).
+ */
+#define NOTIFY_SYNC_SEC 2
+void notify_sync(void *ctx);
+
 /* How many notices were sent to the kernel (tests, debug log). */
 unsigned long notify_sent(struct notify *q);
 

@@ -1,6 +1,7 @@
 #include "ops.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,12 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
 	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
 		conn->want &= ~FUSE_CAP_CACHE_SYMLINKS;
+	/* open(O_TRUNC) reaches fs_open with the flag: the handle's buffer
+	 * starts empty, and ZooKeeper never holds an emptied value. */
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	/* Writes are committed at close: no writeback cache in the kernel. */
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -75,25 +82,43 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_attr(req, &st, timeout);
 }
 
+static int fs_set_bits(int to_set)
+{
+	const int known = FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
+			  FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME | FUSE_SET_ATTR_MODE |
+			  FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID | FUSE_SET_ATTR_SIZE;
+	int set = 0;
+
+	if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW))
+		set |= FS_SET_ATIME;
+	if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME))
+		set |= FS_SET_MTIME;
+	if (to_set & FUSE_SET_ATTR_MODE)
+		set |= FS_SET_MODE;
+	if (to_set & FUSE_SET_ATTR_UID)
+		set |= FS_SET_UID;
+	if (to_set & FUSE_SET_ATTR_GID)
+		set |= FS_SET_GID;
+	if (to_set & FUSE_SET_ATTR_SIZE)
+		set |= FS_SET_SIZE;
+	if (to_set & ~known)
+		set |= FS_SET_OTHER;
+	return set;
+}
+
+static struct fs_file *fh_of(struct fuse_file_info *fi)
+{
+	return fi ? (struct fs_file *)(uintptr_t)fi->fh : NULL;
+}
+
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
-	const int times = FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
-			  FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME;
-	int set = 0;
 	struct stat st;
 	double timeout;
-	int rc;
+	int rc = fs_setattr(fs_of(req), ino, fs_set_bits(to_set), attr, fh_of(fi), &st,
+			    &timeout);
 
-	(void)attr;
-	(void)fi;
-	if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW))
-		set |= FS_SET_ATIME;
-	if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW))
-		set |= FS_SET_MTIME;
-	if (to_set & ~times)
-		set |= 0x100;   /* anything else: mode, owner, size */
-	rc = fs_setattr(fs_of(req), ino, set, &st, &timeout);
 	if (rc)
 		fuse_reply_err(req, rc);
 	else
@@ -117,40 +142,77 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fs_release(fs_of(req), fh);
 }
 
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	struct fuse_entry_param e;
+	struct fs_open_reply r;
+	struct fs_entry out;
+	struct fs_file *fh;
+	int rc;
+
+	(void)mode;
+	rc = fs_create(fs_of(req), parent, name, fi->flags, &out, &fh, &r);
+	if (rc) {
+		fuse_reply_err(req, rc);
+		return;
+	}
+	to_fuse_entry(&out, &e);
+	fi->fh = (uint64_t)(uintptr_t)fh;
+	fi->keep_cache = r.keep_cache;
+	fi->direct_io = r.direct_io;
+	if (fuse_reply_create(req, &e, fi) != 0) {
+		fs_release(fs_of(req), fh);
+		fs_forget(fs_of(req), out.ino, 1);
+	}
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	const char *buf;
+	char *copy;
 	size_t len;
-	int rc = fs_read(fs_of(req), (struct fs_file *)(uintptr_t)fi->fh, size, off, &buf, &len);
+	int rc = fs_read(fs_of(req), fh_of(fi), size, off, &buf, &len, &copy);
 
 	(void)ino;
 	if (rc)
 		fuse_reply_err(req, rc);
 	else
 		fuse_reply_buf(req, buf, len);
+	free(copy);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+		     off_t off, struct fuse_file_info *fi)
+{
+	int rc = fs_write(fs_of(req), fh_of(fi), buf, size, off);
+
+	(void)ino;
+	if (rc)
+		fuse_reply_err(req, rc);
+	else
+		fuse_reply_write(req, size);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	fs_release(fs_of(req), (struct fs_file *)(uintptr_t)fi->fh);
+	fs_release(fs_of(req), fh_of(fi));
 	fuse_reply_err(req, 0);
 }
 
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	(void)fi;
-	fuse_reply_err(req, 0);
+	fuse_reply_err(req, fs_flush(fs_of(req), fh_of(fi)));
 }
 
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
 	(void)ino;
 	(void)datasync;
-	(void)fi;
-	fuse_reply_err(req, 0);
+	fuse_reply_err(req, fs_flush(fs_of(req), fh_of(fi)));
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -270,63 +332,112 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	reply_bytes(req, rc, list, len, size);
 }
 
-/* ---- modifying calls: this version is a read-only view ---- */
+/* ---- the namespace ---- */
 
-static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t r)
+static void reply_entry(fuse_req_t req, int rc, const struct fs_entry *out)
 {
-	(void)p; (void)n; (void)m; (void)r;
-	fuse_reply_err(req, EROFS);
+	struct fuse_entry_param e;
+
+	if (rc) {
+		fuse_reply_err(req, rc);
+		return;
+	}
+	to_fuse_entry(out, &e);
+	if (fuse_reply_entry(req, &e) != 0)
+		fs_forget(fs_of(req), out->ino, 1);
 }
 
-static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m)
+/* mknod of a regular file is a create that commits at once; nothing else. */
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		     dev_t rdev)
 {
-	(void)p; (void)n; (void)m;
-	fuse_reply_err(req, EROFS);
+	struct fs_open_reply r;
+	struct fs_entry out;
+	struct fs_file *fh;
+	int rc;
+
+	(void)rdev;
+	if (!S_ISREG(mode)) {
+		fuse_reply_err(req, fs_refuse(fs_of(req)));
+		return;
+	}
+	rc = fs_create(fs_of(req), parent, name, O_WRONLY | O_EXCL, &out, &fh, &r);
+	if (rc == 0) {
+		rc = fs_flush(fs_of(req), fh);
+		fs_release(fs_of(req), fh);
+		if (rc)
+			fs_forget(fs_of(req), out.ino, 1);
+	}
+	reply_entry(req, rc, &out);
 }
 
-static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *n)
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	(void)p; (void)n;
-	fuse_reply_err(req, EROFS);
+	struct fs_entry out;
+	int rc;
+
+	(void)mode;
+	rc = fs_mkdir(fs_of(req), parent, name, &out);
+	reply_entry(req, rc, &out);
 }
 
-static void op_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *n)
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	(void)l; (void)p; (void)n;
-	fuse_reply_err(req, EROFS);
+	fuse_reply_err(req, fs_unlink(fs_of(req), parent, name));
 }
 
-static void op_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np,
-		      const char *nn, unsigned int flags)
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	(void)p; (void)n; (void)np; (void)nn; (void)flags;
-	fuse_reply_err(req, EROFS);
+	fuse_reply_err(req, fs_rmdir(fs_of(req), parent, name));
 }
 
-static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t np, const char *nn)
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
-	(void)ino; (void)np; (void)nn;
-	fuse_reply_err(req, EROFS);
+	fuse_reply_err(req, fs_rename(fs_of(req), parent, name, newparent, newname, flags));
 }
 
-static void op_create(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m,
-		      struct fuse_file_info *fi)
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+		       const char *name)
 {
-	(void)p; (void)n; (void)m; (void)fi;
-	fuse_reply_err(req, EROFS);
+	(void)link;
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, fs_refuse(fs_of(req)));
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		    const char *newname)
+{
+	(void)ino;
+	(void)newparent;
+	(void)newname;
+	fuse_reply_err(req, fs_refuse(fs_of(req)));
+}
+
+/* The user.zookeeper.* attributes are ZooKeeper's: EPERM. Others cannot be
+ * stored: ENOTSUP, which cp -a and rsync -X accept. */
+static int xattr_refusal(fuse_req_t req, const char *name)
+{
+	if (fs_refuse(fs_of(req)) == EROFS)
+		return EROFS;
+	return strncmp(name, "user.zookeeper.", 15) == 0 ? EPERM : ENOTSUP;
 }
 
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			const char *value, size_t size, int flags)
 {
-	(void)ino; (void)name; (void)value; (void)size; (void)flags;
-	fuse_reply_err(req, EROFS);
+	(void)ino;
+	(void)value;
+	(void)size;
+	(void)flags;
+	fuse_reply_err(req, xattr_refusal(req, name));
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	(void)ino; (void)name;
-	fuse_reply_err(req, EROFS);
+	(void)ino;
+	fuse_reply_err(req, xattr_refusal(req, name));
 }
 
 const struct fuse_lowlevel_ops zkfs_ops = {
@@ -339,12 +450,13 @@ const struct fuse_lowlevel_ops zkfs_ops = {
 	.mknod        = op_mknod,
 	.mkdir        = op_mkdir,
 	.unlink       = op_unlink,
-	.rmdir        = op_unlink,
+	.rmdir        = op_rmdir,
 	.symlink      = op_symlink,
 	.rename       = op_rename,
 	.link         = op_link,
 	.open         = op_open,
 	.read         = op_read,
+	.write        = op_write,
 	.flush        = op_flush,
 	.release      = op_release,
 	.fsync        = op_fsync,

@@ -15,6 +15,7 @@ static const struct fuse_opt option_table[] = {
 	ZKFS_OPT("timeout=%u", timeout, 0),
 	ZKFS_OPT("session_timeout=%u", session_timeout, 0),
 	ZKFS_OPT("cache_timeout=%lf", cache_timeout, 0),
+	ZKFS_OPT("max_size=%lu", max_size, 0),
 	ZKFS_OPT("uid=%u", uid, 0),
 	ZKFS_OPT("uid=", uid_set, 1),
 	ZKFS_OPT("gid=%u", gid, 0),
@@ -103,6 +104,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 	c.o.timeout = 10;
 	c.o.session_timeout = 10;
 	c.o.cache_timeout = 300;
+	c.o.max_size = ZKFS_DEFAULT_MAX_SIZE;
 	err[0] = '\0';
 	if (fuse_opt_parse(&args, &c, option_table, option_proc) != 0) {
 		if (!err[0])
@@ -133,6 +135,12 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 		snprintf(err, errlen, "cache_timeout must not be negative");
 		return -1;
 	}
+	if (o->max_size == 0 || o->max_size > ZKFS_DEFAULT_MAX_SIZE) {
+		snprintf(err, errlen, "max_size must be between 1 and %lu bytes "
+			 "(ZooKeeper's jute.maxbuffer less its overhead)",
+			 (unsigned long)ZKFS_DEFAULT_MAX_SIZE);
+		return -1;
+	}
 	if (o->umask > 0777) {
 		snprintf(err, errlen, "umask must be octal, at most 0777");
 		return -1;
@@ -158,6 +166,7 @@ void options_usage(FILE *out, const char *prog)
 "  -o timeout=SEC         bound on every ZooKeeper wait (default 10)\n"
 "  -o session_timeout=SEC session timeout asked of the server (default 10)\n"
 "  -o cache_timeout=SEC   how long the kernel may keep names and attributes (default 300)\n"
+"  -o max_size=BYTES      largest value a write may make (default 1047552)\n"
 "  -o datafile=NAME       name of a directory's own data file (default .data)\n"
 "  -o uid=N,gid=N         owner shown (default: the mounting user)\n"
 "  -o umask=OOO           mask for the modes 0644/0755 (default 0)\n"

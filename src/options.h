@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #define ZKFS_DEFAULT_CONFIG "/etc/zkfs/zkfs.conf"
+#define ZKFS_DEFAULT_MAX_SIZE (1024ul * 1024 - 1024)   /* 1 MiB less 1 KiB */
 
 struct options {
 	char *source;            /* SOURCE, NULL when absent */
@@ -24,6 +25,7 @@ struct options {
 	unsigned timeout;        /* -o timeout=SEC, default 10 */
 	unsigned session_timeout;/* -o session_timeout=SEC, default 10 */
 	double cache_timeout;    /* -o cache_timeout=SEC, default 300 */
+	unsigned long max_size;  /* -o max_size=BYTES, default ZKFS_DEFAULT_MAX_SIZE */
 	unsigned uid, gid, umask;/* -o uid=, gid=, umask= (octal) */
 	int uid_set, gid_set;
 	int ro;                  /* -o ro */

@@ -1,7 +1,8 @@
 /*
  * zk — the connection to the ensemble: handles, the state machine, the
- * supervisor, the life cycle (contract in zk.h). The calls over it are in
- * zkcall.c, the errno table in zkerr.c, what they share in zkint.h.
+ * supervisor, the life cycle (contract in zk.h). The calls over it are
+ * batches (zkbatch.c): reads in zkcall.c, writes in zkwrite.c. The errno
+ * table is in zkerr.c, what they share in zkint.h.
  *
  * struct zkh is one zhandle_t, i.e. one session. zk holds a reference while
  * it is current; a caller holds one while it sends requests on it. After
@@ -377,6 +378,7 @@ struct zk *zk_new(const struct zk_config *cfg, const struct backend_events *ev)
 	zk->debug = cfg->debug;
 	if (ev)
 		zk->ev = *ev;
+	zk->acl = cfg->acl ? cfg->acl : &ZOO_OPEN_ACL_UNSAFE;
 	zk->state = ZS_LOST;
 	return zk;
 }

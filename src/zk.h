@@ -11,7 +11,10 @@
  *
  * Every wait is bounded: calls wait at most `timeout_ms` in all, whether for
  * the connection to come back or for the answer; then they fail with EIO and
- * the path and ZooKeeper error name are logged.
+ * the path and ZooKeeper error name are logged. Reads are sent again after a
+ * connection error; a write is sent at most once (backend.h), and when the
+ * connection fails with a write in flight its outcome is unknown: EIO, and
+ * "<path>: <ZERROR>, outcome unknown" in the log.
  */
 #ifndef ZKFS_ZK_H
 #define ZKFS_ZK_H
@@ -22,15 +25,19 @@
 #include "backend.h"
 
 struct zk;
+struct ACL_vector;              /* <zookeeper/zookeeper.h> */
 
 struct zk_config {
 	const char *servers;        /* "h1:2181,h2:2181" (source_normalize_servers) */
 	int session_timeout_ms;     /* asked of the server; it may negotiate */
 	int timeout_ms;             /* bound on every call and wait */
 	bool debug;                 /* verbose C client log */
+	const struct ACL_vector *acl;  /* of the znodes backend create/multi make;
+	                             * NULL: ZOO_OPEN_ACL_UNSAFE (world:anyone) */
 };
 
-/* Allocate; does not connect. The strings are copied. NULL on ENOMEM. */
+/* Allocate; does not connect. The strings are copied; cfg->acl is not and
+ * must outlive the zk. NULL on ENOMEM. */
 struct zk *zk_new(const struct zk_config *cfg, const struct backend_events *ev);
 
 /* Open the first session (zookeeper_init) and start the supervisor.

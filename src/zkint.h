@@ -1,6 +1,7 @@
 /*
- * zkint — what zk.c (the connection) and zkcall.c (the calls over it) share.
- * Private to those two files.
+ * zkint — what zk.c (the connection) shares with the calls over it: the batch
+ * engine zkbatch.c (zkbatch.h), the reads of zkcall.c and the writes of
+ * zkwrite.c. Private to src/zk*.c.
  *
  * Lock order: zk->cb_mu, then zk->mu, then a batch's mutex. No lock is held
  * across a round trip except inside pthread_cond_timedwait on it. Conditions
@@ -33,6 +34,7 @@ struct zk {
 	int timeout_ms;                 /* immutable */
 	bool debug;                     /* immutable */
 	struct backend_events ev;       /* immutable */
+	const struct ACL_vector *acl;   /* immutable: of the znodes a write creates */
 
 	pthread_mutex_t cb_mu;          /* held while calling ev */
 	pthread_mutex_t mu;
@@ -41,7 +43,7 @@ struct zk {
 	unsigned gen;                   /* mu: bumped on each change of state or handle */
 	struct zkh *cur;                /* mu: the session in use, or NULL */
 	struct zkh *retired;            /* mu: handles waiting for zookeeper_close */
-	struct batch *batches;          /* mu: every live batch (zkcall.c) */
+	struct batch *batches;          /* mu: every live batch (zkbatch.c) */
 	int session_timeout;            /* mu: negotiated, ms */
 	int64_t session_id;             /* mu: 0 when none */
 	unsigned users;                 /* mu: threads inside a call */
@@ -75,11 +77,11 @@ void zk_release(struct zk *zk, struct zkh *h);
 bool zk_enter(struct zk *zk);
 void zk_leave(struct zk *zk);
 
-/* zkcall.c: after zookeeper_close(h), no answer comes from h any more:
+/* zkbatch.c: after zookeeper_close(h), no answer comes from h any more:
  * release what its unanswered requests held and wake their callers. */
 void zk_reap(struct zk *zk, const struct zkh *h);
 
-/* zkcall.c: free every batch left (zk_free, after all handles are closed). */
+/* zkbatch.c: free every batch left (zk_free, after all handles are closed). */
 void zk_batches_free(struct zk *zk);
 
 #endif

@@ -10,6 +10,7 @@
 # Environment (set by meson):
 #   ZKFS_BIN    the daemon under test
 #   ZKCTL_BIN   tests/integration/zkctl
+#   WR_BIN      tests/integration/wr (needed by the tests that use wr_*)
 # Optional:
 #   ZK_SERVER_SH   zkServer.sh to use (default /usr/share/zookeeper/bin/zkServer.sh)
 #   KEEP_TMP=1     keep the test's temp dir (logs) after it ends
@@ -467,6 +468,187 @@ ftype() {
 	directory) echo dir ;;
 	*) echo "$t" ;;
 	esac
+}
+
+# ---------------------------------------------------------------- writing
+
+# zkstat PATH KEY: one field of "zkctl stat PATH" (czxid, version, dataLength, ...).
+zkstat() {
+	local out v
+	out=$(zkctl stat "$1") || fail "zkctl stat $1 failed"
+	v=$(sed -n "s/^$2=//p" <<<"$out")
+	[ -n "$v" ] || fail "zkctl stat $1 has no field $2"
+	echo "$v"
+}
+
+# zk_absent PATH: the znode does not exist (zkctl exists answers 1).
+zk_absent() {
+	local rc=0
+	zkctl exists "$1" 2>/dev/null || rc=$?
+	[ "$rc" = 1 ]
+}
+
+# assert_zk_absent PATH WHAT / assert_zk_exists PATH WHAT
+assert_zk_absent() {
+	local rc=0
+	zkctl exists "$1" || rc=$?
+	[ "$rc" = 1 ] || fail "${2:-$1}: the znode $1 exists in ZooKeeper (expected none; zkctl exists gave $rc)"
+}
+assert_zk_exists() {
+	local rc=0
+	zkctl exists "$1" || rc=$?
+	[ "$rc" = 0 ] || fail "${2:-$1}: the znode $1 does not exist in ZooKeeper (zkctl exists gave $rc)"
+}
+
+# assert_zk_content PATH EXPECTED [WHAT]: zkctl get PATH gives exactly these
+# bytes (trailing newlines included).
+assert_zk_content() {
+	local exp=$TEST_DIR/.zexp.$BASHPID
+	printf '%s' "$2" >"$exp"
+	assert_zk_file "$1" "$exp" "${3:-$1}"
+	rm -f "$exp"
+}
+
+# assert_zk_file PATH FILE [WHAT]: zkctl get PATH gives exactly FILE's bytes.
+assert_zk_file() {
+	local got=$TEST_DIR/.zgot.$BASHPID shown
+	zkctl get "$1" >"$got" || fail "${3:-$1}: zkctl get $1 failed"
+	if ! cmp -s "$got" "$2"; then
+		shown=$(head -c 200 "$got" | cat -A)
+		fail "${3:-$1}: ZooKeeper holds '$shown' ($(stat -c %s "$got") bytes), expected '$(head -c 200 "$2" | cat -A)' ($(stat -c %s "$2") bytes) (shown with cat -A)"
+	fi
+	rm -f "$got"
+}
+
+# zk_content_is PATH EXPECTED: the condition form of assert_zk_content.
+zk_content_is() {
+	local exp=$TEST_DIR/.zexp.c.$BASHPID rc=0
+	printf '%s' "$2" >"$exp"
+	zkctl get "$1" 2>/dev/null | cmp -s - "$exp" || rc=1
+	rm -f "$exp"
+	return $rc
+}
+
+# await_zk_content PATH EXPECTED [WHAT]: like assert_zk_content, for a commit
+# that a file's release makes (a handle whose only change is O_TRUNC or the
+# creation of the file commits at release, which the kernel sends after
+# close(2) has returned): waits up to 5 s for it first.
+await_zk_content() {
+	wait_until 5 zk_content_is "$1" "$2" || true
+	assert_zk_content "$@"
+}
+
+# assert_ok WHAT CMD...: CMD must succeed; else fail with its exit status and stderr.
+assert_ok() {
+	local what=$1 err rc=0
+	shift
+	err=$("$@" 2>&1 >/dev/null) || rc=$?
+	[ "$rc" = 0 ] || fail "$what: '$*' failed (exit $rc): $(_show "$err")"
+}
+
+# sh_ok WHAT SCRIPT [ARGS...]: bash -c SCRIPT _ ARGS must succeed (for
+# redirections: sh_ok "echo > f" 'echo x >"$1"' "$MNT/f").
+sh_ok() {
+	local what=$1 script=$2
+	shift 2
+	assert_ok "$what" bash -c "$script" _ "$@"
+}
+
+_need_wr() {
+	[ -n "${WR_BIN:-}" ] && [ -x "$WR_BIN" ] ||
+		fail "WR_BIN is not set to an executable (got '${WR_BIN:-}'): tests/integration/wr"
+}
+
+# wr ARGS...: tests/integration/wr (see wr.c: open FILE FLAGS STEPS..., truncate,
+# rename, errmsg).
+wr() {
+	_need_wr
+	"$WR_BIN" "$@"
+}
+
+# errno_msg ENAME: strerror() text of an errno name (EPERM -> "Operation not permitted").
+errno_msg() {
+	_need_wr
+	"$WR_BIN" errmsg "$1" || fail "errno_msg: unknown errno name $1"
+}
+
+# expect_errno ENAME WHAT CMD...: CMD must fail with strerror(ENAME) on its stderr.
+expect_errno() {
+	local msg
+	msg=$(errno_msg "$1")
+	expect_fail "$msg" "$2 (expected $1)" "${@:3}"
+}
+
+# The "STEP: ENAME" failures named in wr's stderr (file $1), space-joined.
+_wr_failures() {
+	sed -n 's/^wr: \([a-z-]*\): \([A-Z0-9]*\) (.*/\1: \2/p' "$1" | paste -sd' ' -
+}
+
+# wr_ok WHAT ARGS...: wr ARGS must succeed.
+wr_ok() {
+	local what=$1 err=$TEST_DIR/.wr.err.$BASHPID rc=0
+	shift
+	_need_wr
+	"$WR_BIN" "$@" >/dev/null 2>"$err" || rc=$?
+	[ "$rc" = 0 ] || fail "$what: wr $(_show "$*") failed (exit $rc): $(cat "$err")"
+	rm -f "$err"
+}
+
+# wr_fails WHAT "STEP: ENAME"... -- ARGS...: wr ARGS must fail, and the calls
+# that failed must be exactly these, in order (e.g. "write: EFBIG" "close: EFBIG").
+wr_fails() {
+	local what=$1 exp=() err=$TEST_DIR/.wr.err.$BASHPID rc=0 got
+	shift
+	while [ "$1" != -- ]; do
+		exp+=("$1")
+		shift
+	done
+	shift
+	_need_wr
+	"$WR_BIN" "$@" >/dev/null 2>"$err" || rc=$?
+	got=$(_wr_failures "$err")
+	[ "$rc" != 0 ] || fail "$what: wr $(_show "$*") succeeded; expected the failures '${exp[*]}'"
+	[ "$got" = "${exp[*]}" ] ||
+		fail "$what: expected the failures '${exp[*]}', got '$got' (exit $rc): $(cat "$err")"
+	rm -f "$err"
+}
+
+_wr_waiting_or_gone() { grep -qx waiting "$1" || _pid_gone "$2"; }
+
+# wr_start TAG ARGS...: run wr ARGS (which must contain a "wait FILE" step) in
+# the background; return once it printed "waiting" (it holds the file open).
+# Its output goes to $TEST_DIR/wr.TAG.{out,err}. Sets WR_PID.
+wr_start() {
+	local tag=$1
+	shift
+	_need_wr
+	local out=$TEST_DIR/wr.$tag.out err=$TEST_DIR/wr.$tag.err
+	"$WR_BIN" "$@" >"$out" 2>"$err" &
+	WR_PID=$!
+	track_pid "$WR_PID"
+	wait_until 30 _wr_waiting_or_gone "$out" "$WR_PID" ||
+		fail "wr $tag: did not reach its wait step within 30 s: $(cat "$err")"
+	grep -qx waiting "$out" ||
+		fail "wr $tag: exited before its wait step: $(cat "$err")"
+}
+
+# wr_finish TAG GOFILE WHAT [EXPECTED_FAILURE...]: create GOFILE so the
+# background wr TAG (started last, WR_PID) goes on, wait for it (30 s), then
+# check its failures: none when no EXPECTED_FAILURE is given ("close: ESTALE"...).
+wr_finish() {
+	local tag=$1 go=$2 what=$3 rc=0 got
+	shift 3
+	touch "$go"
+	wait_until 30 _pid_gone "$WR_PID" || fail "$what: wr $tag did not end within 30 s after $go appeared"
+	wait "$WR_PID" || rc=$?
+	got=$(_wr_failures "$TEST_DIR/wr.$tag.err")
+	if [ $# = 0 ]; then
+		[ "$rc" = 0 ] || fail "$what: wr $tag failed (exit $rc): $(cat "$TEST_DIR/wr.$tag.err")"
+	else
+		[ "$rc" != 0 ] || fail "$what: wr $tag succeeded; expected the failures '$*'"
+		[ "$got" = "$*" ] ||
+			fail "$what: expected the failures '$*', got '$got' (exit $rc): $(cat "$TEST_DIR/wr.$tag.err")"
+	fi
 }
 
 # ---------------------------------------------------------------- cleanup

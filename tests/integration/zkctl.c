@@ -19,6 +19,16 @@
  *   rm PATH                   delete (any version)
  *   rmr PATH                  delete recursively
  *   mkpath PATH               create missing components (empty data)
+ *   tree PATH                 PATH and every descendant, depth first, children
+ *                             sorted (strcmp): one line "REL<TAB>DATA" each, REL
+ *                             "." for PATH itself, else relative to PATH; DATA
+ *                             escaped: \\ \n \t, other bytes outside 0x20-0x7e
+ *                             as \xHH (a NULL value prints like an empty one)
+ *   fill PATH COUNT           create COUNT persistent children f0000.conf ...
+ *                             with data "0000\n" ..., pipelined (fast)
+ *   acl PATH                  the ACL, one "scheme:id:perms" line per entry,
+ *                             perms in the order rwcda
+ *   setacl PATH PERMS         set the ACL to world:anyone:PERMS (letters of rwcda)
  *
  * Exit: 0 success; 1 ZNONODE on exists/get; 2 any other error, with
  * "zkctl: PATH: ZERRORNAME" on stderr. The C client's log is off unless
@@ -188,13 +198,16 @@ static int write_all(const char *p, size_t n)
 	return 0;
 }
 
-static int do_get(const char *path)
+/* Read the value of PATH into a malloc'd *bufp of *lenp bytes (0 for a NULL
+ * value). 0, or the exit code after reporting the error (ZNONODE gives
+ * nonode_code). */
+static int fetch(const char *path, char **bufp, int *lenp, int nonode_code)
 {
 	struct Stat st;
 	for (int attempt = 0; attempt < 10; attempt++) {
 		int rc = zoo_exists(zh, path, 0, &st);
 		if (rc != ZOK)
-			return zfail(path, rc, 1);
+			return zfail(path, rc, nonode_code);
 		int cap = st.dataLength + 1;
 		char *buf = malloc((size_t)cap);
 		if (!buf)
@@ -203,18 +216,30 @@ static int do_get(const char *path)
 		rc = zoo_get(zh, path, 0, buf, &len, &st);
 		if (rc != ZOK) {
 			free(buf);
-			return zfail(path, rc, 1);
+			return zfail(path, rc, nonode_code);
 		}
 		if (st.dataLength >= cap) { /* grew between the two calls */
 			free(buf);
 			continue;
 		}
-		int r = len > 0 ? write_all(buf, (size_t)len) : 0;
-		free(buf);
-		return r;
+		*bufp = buf;
+		*lenp = len > 0 ? len : 0;
+		return 0;
 	}
 	fprintf(stderr, "zkctl: %s: value keeps changing\n", path);
 	return 2;
+}
+
+static int do_get(const char *path)
+{
+	char *buf;
+	int len;
+	int r = fetch(path, &buf, &len, 1);
+	if (r != 0)
+		return r;
+	r = len > 0 ? write_all(buf, (size_t)len) : 0;
+	free(buf);
+	return r;
 }
 
 static int do_stat(const char *path)
@@ -310,6 +335,172 @@ static int do_mkpath(const char *path)
 	return 0;
 }
 
+static void put_escaped(const char *p, int len)
+{
+	for (int i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == '\\')
+			fputs("\\\\", stdout);
+		else if (c == '\n')
+			fputs("\\n", stdout);
+		else if (c == '\t')
+			fputs("\\t", stdout);
+		else if (c < 0x20 || c > 0x7e)
+			printf("\\x%02x", c);
+		else
+			putchar(c);
+	}
+}
+
+/* One "REL<TAB>DATA" line for PATH, then its children's, depth first. */
+static int tree_at(const char *path, const char *rel)
+{
+	char *buf;
+	int len;
+	int r = fetch(path, &buf, &len, 2);
+	if (r != 0)
+		return r;
+	printf("%s\t", rel);
+	put_escaped(buf, len);
+	putchar('\n');
+	free(buf);
+
+	struct String_vector v = {0, NULL};
+	int rc = zoo_get_children(zh, path, 0, &v);
+	if (rc != ZOK)
+		return zfail(path, rc, 2);
+	qsort(v.data, (size_t)v.count, sizeof(char *), cmpstr);
+	for (int i = 0; i < v.count && r == 0; i++) {
+		char *c = child_path(path, v.data[i]);
+		char *crel = strcmp(rel, ".") == 0 ? strdup(v.data[i]) : child_path(rel, v.data[i]);
+		if (!c || !crel)
+			r = sysfail("malloc");
+		else
+			r = tree_at(c, crel);
+		free(c);
+		free(crel);
+	}
+	deallocate_String_vector(&v);
+	return r;
+}
+
+static int do_tree(const char *path)
+{
+	int r = tree_at(path, ".");
+	if (fflush(stdout) != 0 && r == 0)
+		r = sysfail("stdout");
+	return r;
+}
+
+/* fill: creates in flight and the first error, under mu */
+static int fill_pending, fill_err = ZOK;
+
+static void fill_done(int rc, const char *value, const void *data)
+{
+	(void)value; (void)data;
+	pthread_mutex_lock(&mu);
+	if (rc != ZOK && fill_err == ZOK)
+		fill_err = rc;
+	fill_pending--;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+/* Wait until at most `most` creates are in flight; 0, or -1 after 60 s. */
+static int fill_wait(int most)
+{
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 60;
+	int rc = 0;
+	pthread_mutex_lock(&mu);
+	while (fill_pending > most && rc == 0)
+		rc = pthread_cond_timedwait(&cv, &mu, &dl);
+	pthread_mutex_unlock(&mu);
+	return rc == 0 ? 0 : -1;
+}
+
+static int do_fill(const char *parent, const char *count_s)
+{
+	char *end;
+	long count = strtol(count_s, &end, 10);
+	if (*end || count < 0 || count > 100000) {
+		fprintf(stderr, "zkctl: fill: bad COUNT %s\n", count_s);
+		return 2;
+	}
+	size_t lp = strlen(parent);
+	char *path = malloc(lp + 32);
+	if (!path)
+		return sysfail("malloc");
+	int rc = ZOK;
+	for (long i = 0; i < count && rc == ZOK; i++) {
+		char data[16];
+		snprintf(path, lp + 32, "%s/f%04ld.conf", parent, i);
+		int len = snprintf(data, sizeof data, "%04ld\n", i);
+		if (fill_wait(256) != 0) {
+			rc = ZOPERATIONTIMEOUT;
+			break;
+		}
+		pthread_mutex_lock(&mu);
+		fill_pending++;
+		pthread_mutex_unlock(&mu);
+		rc = zoo_acreate(zh, path, data, len, &ZOO_OPEN_ACL_UNSAFE, 0, fill_done, NULL);
+		if (rc != ZOK) {
+			pthread_mutex_lock(&mu);
+			fill_pending--;
+			pthread_mutex_unlock(&mu);
+		}
+	}
+	if (fill_wait(0) != 0 && rc == ZOK)
+		rc = ZOPERATIONTIMEOUT;
+	pthread_mutex_lock(&mu);
+	if (rc == ZOK)
+		rc = fill_err;
+	pthread_mutex_unlock(&mu);
+	free(path);
+	return rc == ZOK ? 0 : zfail(parent, rc, 2);
+}
+
+static int do_acl(const char *path)
+{
+	struct ACL_vector acl = {0, NULL};
+	struct Stat st;
+	int rc = zoo_get_acl(zh, path, &acl, &st);
+	if (rc != ZOK)
+		return zfail(path, rc, 2);
+	for (int i = 0; i < acl.count; i++) {
+		int p = acl.data[i].perms;
+		printf("%s:%s:%s%s%s%s%s\n", acl.data[i].id.scheme, acl.data[i].id.id,
+		       p & ZOO_PERM_READ ? "r" : "", p & ZOO_PERM_WRITE ? "w" : "",
+		       p & ZOO_PERM_CREATE ? "c" : "", p & ZOO_PERM_DELETE ? "d" : "",
+		       p & ZOO_PERM_ADMIN ? "a" : "");
+	}
+	deallocate_ACL_vector(&acl);
+	return fflush(stdout) == 0 ? 0 : sysfail("stdout");
+}
+
+static int do_setacl(const char *path, const char *perms_s)
+{
+	int perms = 0;
+	for (const char *p = perms_s; *p; p++) {
+		switch (*p) {
+		case 'r': perms |= ZOO_PERM_READ; break;
+		case 'w': perms |= ZOO_PERM_WRITE; break;
+		case 'c': perms |= ZOO_PERM_CREATE; break;
+		case 'd': perms |= ZOO_PERM_DELETE; break;
+		case 'a': perms |= ZOO_PERM_ADMIN; break;
+		default:
+			fprintf(stderr, "zkctl: setacl: bad PERMS %s (letters of rwcda)\n", perms_s);
+			return 2;
+		}
+	}
+	char scheme[] = "world", id[] = "anyone";
+	struct ACL entry = {perms, {scheme, id}};
+	struct ACL_vector v = {1, &entry};
+	int rc = zoo_set_acl(zh, path, -1, &v);
+	return rc == ZOK ? 0 : zfail(path, rc, 2);
+}
+
 /* Hold an ephemeral: wait for EOF on stdin or a terminating signal. The
  * signals were blocked before the client threads started, so only this
  * signalfd sees them. */
@@ -347,7 +538,8 @@ static void usage(void)
 		"usage: zkctl -s HOST:PORT [-t timeout_sec] CMD ARGS\n"
 		"  create PATH [DATA] | create-null PATH | create-eph PATH [DATA] [-- hold]\n"
 		"  set PATH DATA | set-file PATH FILE | get PATH | stat PATH | ls PATH\n"
-		"  exists PATH | rm PATH | rmr PATH | mkpath PATH\n");
+		"  exists PATH | rm PATH | rmr PATH | mkpath PATH\n"
+		"  tree PATH | fill PATH COUNT | acl PATH | setacl PATH PERMS\n");
 }
 
 int main(int argc, char **argv)
@@ -369,7 +561,8 @@ int main(int argc, char **argv)
 	}
 	const char *cmd = argv[optind], *path = argv[optind + 1];
 	const char *arg = nargs >= 3 ? argv[optind + 2] : NULL;
-	int setter = !strcmp(cmd, "set") || !strcmp(cmd, "set-file");
+	int setter = !strcmp(cmd, "set") || !strcmp(cmd, "set-file") ||
+		     !strcmp(cmd, "fill") || !strcmp(cmd, "setacl");
 	int maxargs = setter || !strcmp(cmd, "create") || !strcmp(cmd, "create-eph") ? 3 : 2;
 	if (!strcmp(cmd, "create-eph")) {
 		/* an optional trailing "-- hold" (it always holds) */
@@ -433,6 +626,14 @@ int main(int argc, char **argv)
 		r = do_rmr(path);
 	else if (!strcmp(cmd, "mkpath"))
 		r = do_mkpath(path);
+	else if (!strcmp(cmd, "tree"))
+		r = do_tree(path);
+	else if (!strcmp(cmd, "fill"))
+		r = do_fill(path, arg);
+	else if (!strcmp(cmd, "acl"))
+		r = do_acl(path);
+	else if (!strcmp(cmd, "setacl"))
+		r = do_setacl(path, arg);
 	else {
 		fprintf(stderr, "zkctl: unknown command %s\n", cmd);
 		usage();

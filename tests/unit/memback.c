@@ -31,6 +31,7 @@ struct memback {
 	memback_hook hook;
 	void *hook_ctx;
 	size_t fetch_calls, fetch_paths;
+	size_t writes;                /* write requests through the backend */
 };
 
 /* ---- the tree ---- */
@@ -446,10 +447,172 @@ static enum zstate mb_state(void *impl)
 	return m->down ? ZS_SUSPENDED : ZS_CONNECTED;
 }
 
+/* ---- writes through the backend ---- */
+
+static int mb_create(void *impl, const char *path, const char *data, size_t len,
+		     struct zstat *st)
+{
+	struct memback *m = impl;
+	int rc;
+
+	if (m->down)
+		return EIO;
+	m->writes++;
+	rc = memback_create(m, path, data, len, false);
+	if (rc == 0)
+		memback_stat(m, path, st);
+	return rc;
+}
+
+static int mb_set(void *impl, const char *path, const char *data, size_t len,
+		  int32_t version, struct zstat *st)
+{
+	struct memback *m = impl;
+	struct mnode *n;
+	int rc;
+
+	if (m->down)
+		return EIO;
+	m->writes++;
+	n = find(m, path);
+	if (!n)
+		return ENOENT;
+	if (version != -1 && n->stat.version != version)
+		return ESTALE;
+	rc = memback_set(m, path, data, len);
+	if (rc == 0)
+		memback_stat(m, path, st);
+	return rc;
+}
+
+static int mb_remove(void *impl, const char *path, int32_t version)
+{
+	struct memback *m = impl;
+	struct mnode *n;
+
+	if (m->down)
+		return EIO;
+	m->writes++;
+	n = find(m, path);
+	if (!n)
+		return ENOENT;
+	if (version != -1 && n->stat.version != version)
+		return ESTALE;
+	return memback_delete(m, path);
+}
+
+/* What a multi's earlier operations did to a path (its dry run). */
+struct shadow {
+	const char *path;
+	bool exists;
+	int32_t version, children;
+};
+
+static struct shadow *shadow_of(struct memback *m, struct shadow *sh, size_t *nsh,
+				const char *path)
+{
+	struct mnode *n;
+
+	for (size_t i = 0; i < *nsh; i++)
+		if (strcmp(sh[i].path, path) == 0)
+			return &sh[i];
+	n = find(m, path);
+	sh[*nsh] = (struct shadow){ .path = path, .exists = n != NULL,
+				    .version = n ? n->stat.version : 0,
+				    .children = n ? n->stat.num_children : 0 };
+	return &sh[(*nsh)++];
+}
+
+/* Would `op` succeed after the ones before it? The paths in sh[] are owned
+ * by the ops (and by parents[], which outlives sh). */
+static int dry_run(struct memback *m, const struct zop *op, struct shadow *sh, size_t *nsh,
+		   char **parent)
+{
+	struct shadow *s = shadow_of(m, sh, nsh, op->path), *ps;
+
+	*parent = parent_of(op->path);
+	if (!*parent)
+		return ENOMEM;
+	ps = shadow_of(m, sh, nsh, *parent);
+	if (op->type == ZOP_CREATE) {
+		if (!path_ok(op->path))
+			return EINVAL;
+		if (s->exists)
+			return EEXIST;
+		if (!ps->exists)
+			return ENOENT;
+		*s = (struct shadow){ .path = op->path, .exists = true };
+		ps->children++;
+		return 0;
+	}
+	if (!s->exists)
+		return ENOENT;
+	if (op->version != -1 && op->version != s->version)
+		return ESTALE;
+	if (op->type == ZOP_SET)
+		s->version++;
+	if (op->type == ZOP_DELETE) {
+		if (s->children > 0)
+			return ENOTEMPTY;
+		s->exists = false;
+		ps->children--;
+	}
+	return 0;
+}
+
+static int apply(struct memback *m, const struct zop *op)
+{
+	switch (op->type) {
+	case ZOP_CREATE:
+		return memback_create(m, op->path, op->data, op->len, false);
+	case ZOP_SET:
+		return memback_set(m, op->path, op->data, op->len);
+	case ZOP_DELETE:
+		return memback_delete(m, op->path);
+	case ZOP_CHECK:
+		return 0;
+	}
+	return EINVAL;
+}
+
+static int mb_multi(void *impl, const struct zop *ops, size_t n, size_t *failed)
+{
+	struct memback *m = impl;
+	struct shadow *sh = calloc(2 * n + 1, sizeof(*sh));
+	char **parents = calloc(n + 1, sizeof(*parents));
+	size_t nsh = 0, i;
+	int rc = sh && parents ? 0 : ENOMEM;
+
+	if (m->down)
+		rc = EIO;
+	else
+		m->writes++;
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = dry_run(m, &ops[i], sh, &nsh, &parents[i]);
+	if (rc && failed)
+		*failed = i ? i - 1 : 0;
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = apply(m, &ops[i]);
+	for (i = 0; parents && i < n; i++)
+		free(parents[i]);
+	free(parents);
+	free(sh);
+	return rc;
+}
+
+size_t memback_write_count(struct memback *m)
+{
+	return m->writes;
+}
+
 static const struct backend_ops memback_ops = {
 	.fetch = mb_fetch,
 	.get_acl = mb_get_acl,
 	.state = mb_state,
+	.create = mb_create,
+	.set = mb_set,
+	.remove = mb_remove,
+	.multi = mb_multi,
 };
 
 struct backend memback_backend(struct memback *m)

@@ -80,6 +80,11 @@ unsigned memback_watches(struct memback *m, const char *path);   /* MEMBACK_W_* 
 size_t memback_fetch_count(struct memback *m);
 size_t memback_fetched_paths(struct memback *m);
 
+/* How many write requests (create, set, remove, multi) came through the
+ * backend; each fails with EIO while down. A multi is all or nothing: a dry
+ * run first, then the operations, firing their watches in order. */
+size_t memback_write_count(struct memback *m);
+
 /* Run `hook` inside every fetch() that succeeds (NULL: none). */
 void memback_set_fetch_hook(struct memback *m, memback_hook hook, void *ctx);
 

@@ -19,269 +19,8 @@
 
 #include <cmocka.h>
 
-#include "fsops.h"
-#include "memback.h"
+#include "fsfx.h"
 
-#define BASE "/asab"
-#define UID 1234
-#define GID 5678
-#define TIMEOUT 60.0
-#define MAX_NOTICES 256
-#define FS_SET_OTHER 0x100   /* what ops.c passes for mode, owner, size */
-
-/* ---- a capturing notice sink ---- */
-
-struct seen_notice {
-	enum notice_kind kind;
-	uint64_t ino, parent;
-	char name[64];
-};
-
-struct sink {
-	struct seen_notice v[MAX_NOTICES];
-	int n;
-};
-
-static void capture(void *ctx, const struct notice *nt)
-{
-	struct sink *s = ctx;
-	struct seen_notice *v;
-
-	if (s->n == MAX_NOTICES)
-		return;
-	v = &s->v[s->n++];
-	v->kind = nt->kind;
-	v->ino = nt->ino;
-	v->parent = nt->parent;
-	snprintf(v->name, sizeof(v->name), "%s", nt->kind == NOTICE_INVAL_ENTRY ? nt->name : "");
-}
-
-static int count_inode(const struct sink *s, uint64_t ino)
-{
-	int c = 0;
-
-	for (int i = 0; i < s->n; i++)
-		c += s->v[i].kind == NOTICE_INVAL_INODE && s->v[i].ino == ino;
-	return c;
-}
-
-static int count_entry(const struct sink *s, uint64_t parent, const char *name)
-{
-	int c = 0;
-
-	for (int i = 0; i < s->n; i++)
-		c += s->v[i].kind == NOTICE_INVAL_ENTRY && s->v[i].parent == parent &&
-		     strcmp(s->v[i].name, name) == 0;
-	return c;
-}
-
-/* ---- fixture ---- */
-
-struct fx {
-	struct memback *m;
-	struct fs *fs;
-	struct sink sink;
-};
-
-static void forward_watch(void *ctx, enum zevent ev, const char *path)
-{
-	fs_on_watch(ctx, ev, path);
-}
-
-static void forward_state(void *ctx, enum zstate state, bool expired)
-{
-	fs_on_state(ctx, state, expired);
-}
-
-static int open_fx(void **state, mode_t umask_)
-{
-	struct fs_config cfg = {
-		.base = BASE, .datafile = ".data", .uid = UID, .gid = GID,
-		.umask = umask_, .cache_timeout = TIMEOUT, .ro = false,
-	};
-	struct backend_events ev = { .on_watch = forward_watch, .on_state = forward_state };
-	struct fx *fx = calloc(1, sizeof(*fx));
-
-	if (!fx || !(fx->m = memback_new()) || memback_create(fx->m, BASE, NULL, 0, false))
-		return -1;
-	fx->fs = fs_new(&cfg, memback_backend(fx->m), capture, &fx->sink);
-	if (!fx->fs)
-		return -1;
-	ev.ctx = fx->fs;
-	memback_set_events(fx->m, &ev);
-	*state = fx;
-	return 0;
-}
-
-static int setup(void **state)
-{
-	return open_fx(state, 022);
-}
-
-static int setup_umask027(void **state)
-{
-	return open_fx(state, 027);
-}
-
-static int teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	fs_free(fx->fs);
-	memback_free(fx->m);
-	free(fx);
-	return 0;
-}
-
-/* ---- helpers ---- */
-
-/* Create BASE/rel with `data` (NULL: empty). */
-static void mk(struct fx *fx, const char *rel, const char *data, bool ephemeral)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), BASE "/%s", rel);
-	assert_int_equal(memback_create(fx->m, path, data, data ? strlen(data) : 0, ephemeral), 0);
-}
-
-static void set(struct fx *fx, const char *rel, const char *data)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), rel[0] ? BASE "/%s" : BASE "%s", rel);
-	assert_int_equal(memback_set(fx->m, path, data, strlen(data)), 0);
-}
-
-static size_t fetches(struct fx *fx)
-{
-	return memback_fetch_count(fx->m);
-}
-
-/* A successful lookup; returns the entry. */
-static struct fs_entry lookup_entry(struct fx *fx, uint64_t parent, const char *name)
-{
-	struct fs_entry e;
-	int rc = fs_lookup(fx->fs, parent, name, &e);
-
-	if (rc != 0)
-		fail_msg("lookup of \"%s\" in %llu: %s", name, (unsigned long long)parent,
-			 strerror(rc));
-	assert_int_not_equal(e.ino, 0);
-	assert_int_equal(e.attr.st_ino, e.ino);
-	return e;
-}
-
-static uint64_t lookup(struct fx *fx, uint64_t parent, const char *name)
-{
-	return lookup_entry(fx, parent, name).ino;
-}
-
-static mode_t type_of(struct fx *fx, const char *name)
-{
-	return lookup_entry(fx, NODE_ROOT_INO, name).attr.st_mode & S_IFMT;
-}
-
-/* The whole content of `ino` through fs_open/fs_read (malloc'd, NUL-terminated). */
-static char *read_all(struct fx *fx, uint64_t ino, size_t *lenp)
-{
-	struct fs_open_reply r;
-	struct fs_file *fh;
-	size_t len = 0, cap = 4096;
-	char *out = malloc(cap + 1);
-	int rc;
-
-	assert_non_null(out);
-	rc = fs_open(fx->fs, ino, O_RDONLY, &fh, &r);
-	if (rc != 0)
-		fail_msg("open of %llu: %s", (unsigned long long)ino, strerror(rc));
-	for (;;) {
-		const char *buf;
-		size_t n;
-
-		assert_int_equal(fs_read(fx->fs, fh, 65536, (off_t)len, &buf, &n), 0);
-		if (n == 0)
-			break;
-		while (len + n > cap) {
-			cap *= 2;
-			out = realloc(out, cap + 1);
-			assert_non_null(out);
-		}
-		memcpy(out + len, buf, n);
-		len += n;
-	}
-	fs_release(fx->fs, fh);
-	out[len] = '\0';
-	if (lenp)
-		*lenp = len;
-	return out;
-}
-
-static void assert_content(struct fx *fx, uint64_t ino, const char *expect)
-{
-	char *got = read_all(fx, ino, NULL);
-
-	assert_string_equal(got, expect);
-	free(got);
-}
-
-static bool open_keeps_cache(struct fx *fx, uint64_t ino)
-{
-	struct fs_open_reply r;
-	struct fs_file *fh;
-
-	assert_int_equal(fs_open(fx->fs, ino, O_RDONLY, &fh, &r), 0);
-	fs_release(fx->fs, fh);
-	return r.keep_cache;
-}
-
-/* The names of a listing, joined by ' '. */
-static char *list_names(struct fx *fx, uint64_t ino)
-{
-	struct fs_dir *dh;
-	const struct fs_dirent *d;
-	size_t len = 0, cap = 256;
-	char *out = malloc(cap);
-	bool keep;
-	int rc;
-
-	assert_non_null(out);
-	out[0] = '\0';
-	rc = fs_opendir(fx->fs, ino, &dh, &keep);
-	if (rc != 0)
-		fail_msg("opendir of %llu: %s", (unsigned long long)ino, strerror(rc));
-	for (size_t i = 0; (d = fs_readdir(dh, i)) != NULL; i++) {
-		size_t n = strlen(d->name);
-		while (len + n + 2 > cap) {
-			cap *= 2;
-			out = realloc(out, cap);
-			assert_non_null(out);
-		}
-		if (len)
-			out[len++] = ' ';
-		memcpy(out + len, d->name, n + 1);
-		len += n;
-	}
-	fs_releasedir(fx->fs, dh);
-	return out;
-}
-
-static void assert_listing(struct fx *fx, uint64_t ino, const char *expect)
-{
-	char *got = list_names(fx, ino);
-
-	assert_string_equal(got, expect);
-	free(got);
-}
-
-static struct node *table_node(struct fx *fx, uint64_t ino)
-{
-	struct node *n;
-
-	node_lock(fs_table(fx->fs));
-	n = node_by_ino(fs_table(fx->fs), ino);
-	node_unlock(fs_table(fx->fs));
-	return n;
-}
 
 /* ---- mapping (SPEC §3) ---- */
 
@@ -636,18 +375,20 @@ static void test_remote_set_is_read_by_the_next_read(void **state)
 	assert_int_equal(lookup_entry(fx, NODE_ROOT_INO, "f.txt").attr.st_size, 9);
 }
 
-static void test_keep_cache_only_while_the_version_is_unchanged(void **state)
+/* File data is cached by the daemon (watched), never in the kernel's pages. */
+static void test_file_opens_are_direct_io(void **state)
 {
 	struct fx *fx = *state;
+	struct fs_open_reply r;
+	struct fs_file *fh;
 	uint64_t f;
 
 	mk(fx, "f.txt", "v1", false);
 	f = lookup(fx, NODE_ROOT_INO, "f.txt");
-	assert_false(open_keeps_cache(fx, f));   /* the kernel has no pages yet */
-	assert_true(open_keeps_cache(fx, f));
-	set(fx, "f.txt", "v2");
 	assert_false(open_keeps_cache(fx, f));
-	assert_true(open_keeps_cache(fx, f));
+	assert_int_equal(fs_open(fx->fs, f, O_RDONLY, &fh, &r), 0);
+	assert_true(r.direct_io);
+	fs_release(fx->fs, fh);
 }
 
 static void test_file_gaining_a_child_becomes_a_directory_with_a_new_ino(void **state)
@@ -838,23 +579,23 @@ static void test_megabyte_value_reads_back_whole_at_any_offset(void **state)
 	assert_int_equal(lookup_entry(fx, NODE_ROOT_INO, "big.bin").attr.st_size, size);
 
 	assert_int_equal(fs_open(fx->fs, f, O_RDONLY, &fh, &r), 0);
-	assert_int_equal(fs_read(fx->fs, fh, size, 0, &buf, &len), 0);
+	assert_int_equal(rd(fx->fs, fh, size, 0, &buf, &len), 0);
 	assert_int_equal(len, size);
 	assert_memory_equal(buf, value, size);
-	assert_int_equal(fs_read(fx->fs, fh, 131072, 4096, &buf, &len), 0);
+	assert_int_equal(rd(fx->fs, fh, 131072, 4096, &buf, &len), 0);
 	assert_int_equal(len, 131072);
 	assert_memory_equal(buf, value + 4096, len);
-	assert_int_equal(fs_read(fx->fs, fh, 131072, 999000, &buf, &len), 0);
+	assert_int_equal(rd(fx->fs, fh, 131072, 999000, &buf, &len), 0);
 	assert_int_equal(len, 1000);
 	assert_memory_equal(buf, value + 999000, len);
-	assert_int_equal(fs_read(fx->fs, fh, 10, 999999, &buf, &len), 0);
+	assert_int_equal(rd(fx->fs, fh, 10, 999999, &buf, &len), 0);
 	assert_int_equal(len, 1);
 	assert_int_equal(buf[0], value[999999]);
-	assert_int_equal(fs_read(fx->fs, fh, 10, 1000000, &buf, &len), 0);
+	assert_int_equal(rd(fx->fs, fh, 10, 1000000, &buf, &len), 0);
 	assert_int_equal(len, 0);
-	assert_int_equal(fs_read(fx->fs, fh, 10, 5000000, &buf, &len), 0);
+	assert_int_equal(rd(fx->fs, fh, 10, 5000000, &buf, &len), 0);
 	assert_int_equal(len, 0);
-	assert_int_equal(fs_read(fx->fs, fh, 10, -1, &buf, &len), EINVAL);
+	assert_int_equal(rd(fx->fs, fh, 10, -1, &buf, &len), EINVAL);
 	fs_release(fx->fs, fh);
 
 	whole = read_all(fx, f, &len);
@@ -877,7 +618,7 @@ static void test_open_file_keeps_reading_the_value_it_opened(void **state)
 	f = lookup(fx, NODE_ROOT_INO, "f.txt");
 	assert_int_equal(fs_open(fx->fs, f, O_RDONLY, &fh, &r), 0);
 	set(fx, "f.txt", "after!");
-	assert_int_equal(fs_read(fx->fs, fh, 100, 0, &buf, &len), 0);
+	assert_int_equal(rd(fx->fs, fh, 100, 0, &buf, &len), 0);
 	assert_int_equal(len, 6);
 	assert_memory_equal(buf, "before", 6);
 	fs_release(fx->fs, fh);
@@ -1216,43 +957,6 @@ static void test_session_expiry_drops_every_cached_fact(void **state)
 
 /* ---- errors ---- */
 
-static void test_write_mode_open_is_EROFS(void **state)
-{
-	struct fx *fx = *state;
-	struct fs_open_reply r;
-	struct fs_file *fh;
-	uint64_t f;
-
-	mk(fx, "f.txt", "x", false);
-	f = lookup(fx, NODE_ROOT_INO, "f.txt");
-	assert_int_equal(fs_open(fx->fs, f, O_WRONLY, &fh, &r), EROFS);
-	assert_int_equal(fs_open(fx->fs, f, O_RDWR, &fh, &r), EROFS);
-	assert_int_equal(fs_open(fx->fs, f, O_RDONLY | O_TRUNC, &fh, &r), EROFS);
-	/* .state is a read-only file on a writable mount. */
-	assert_int_equal(fs_open(fx->fs, NODE_STATE_INO, O_WRONLY, &fh, &r), EACCES);
-}
-
-static void test_setattr_succeeds_only_for_times_of_state(void **state)
-{
-	struct fx *fx = *state;
-	struct stat st;
-	double timeout;
-	uint64_t f;
-
-	mk(fx, "f.txt", "x", false);
-	f = lookup(fx, NODE_ROOT_INO, "f.txt");
-	assert_int_equal(fs_setattr(fx->fs, NODE_STATE_INO, FS_SET_ATIME | FS_SET_MTIME, &st,
-				    &timeout), 0);
-	assert_int_equal(st.st_ino, NODE_STATE_INO);
-	assert_int_equal(fs_setattr(fx->fs, NODE_STATE_INO, FS_SET_MTIME, &st, &timeout), 0);
-	assert_int_equal(fs_setattr(fx->fs, f, FS_SET_OTHER, &st, &timeout), EROFS);
-	assert_int_equal(fs_setattr(fx->fs, f, FS_SET_MTIME, &st, &timeout), EROFS);
-	assert_int_equal(fs_setattr(fx->fs, NODE_ROOT_INO, FS_SET_OTHER, &st, &timeout), EROFS);
-	assert_int_equal(fs_setattr(fx->fs, NODE_STATE_INO, FS_SET_OTHER, &st, &timeout), EACCES);
-	assert_int_equal(fs_setattr(fx->fs, NODE_STATE_INO, FS_SET_MTIME | FS_SET_OTHER, &st,
-				    &timeout), EACCES);
-}
-
 static void test_opendir_of_a_file_is_ENOTDIR(void **state)
 {
 	struct fx *fx = *state;
@@ -1303,7 +1007,7 @@ static void test_statfs_answers(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_znode_with_children_is_a_directory),
 		T(test_ephemeral_znode_is_a_file),
@@ -1315,8 +1019,8 @@ int main(void)
 		T(test_root_is_a_directory_even_with_data),
 		T(test_attributes_come_from_the_znode_stat),
 		T(test_getattr_matches_lookup),
-		cmocka_unit_test_setup_teardown(test_umask_applies_to_modes, setup_umask027,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_umask_applies_to_modes, fx_setup_umask027,
+						fx_teardown),
 		T(test_datafile_is_reachable_while_the_directory_data_is_empty),
 		T(test_datafile_is_listed_only_while_the_directory_has_data),
 		T(test_datafile_reads_the_directory_znode_data),
@@ -1331,7 +1035,7 @@ int main(void)
 		T(test_impossible_name_is_ENOENT_without_a_request),
 		T(test_unchanged_nodes_are_served_without_a_request),
 		T(test_remote_set_is_read_by_the_next_read),
-		T(test_keep_cache_only_while_the_version_is_unchanged),
+		T(test_file_opens_are_direct_io),
 		T(test_file_gaining_a_child_becomes_a_directory_with_a_new_ino),
 		T(test_deleted_node_is_gone),
 		T(test_event_during_a_lookup_fetch_is_not_cached),
@@ -1352,8 +1056,6 @@ int main(void)
 		T(test_backend_down_fails_uncached_lookups_but_serves_the_cache),
 		T(test_backend_down_fails_uncached_reads_with_EIO),
 		T(test_session_expiry_drops_every_cached_fact),
-		T(test_write_mode_open_is_EROFS),
-		T(test_setattr_succeeds_only_for_times_of_state),
 		T(test_opendir_of_a_file_is_ENOTDIR),
 		T(test_open_of_a_directory_is_EISDIR),
 		T(test_unknown_inode_is_ENOENT),

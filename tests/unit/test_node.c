@@ -18,57 +18,9 @@
 #include <cmocka.h>
 
 #include "node.h"
+#include "sink.h"
 
 #define BASE "/asab"
-#define MAX_NOTICES 64
-
-/* ---- a capturing notice sink ---- */
-
-struct seen_notice {
-	enum notice_kind kind;
-	uint64_t ino, parent;
-	char name[64];
-};
-
-struct sink {
-	struct seen_notice v[MAX_NOTICES];
-	int n;
-};
-
-static void capture(void *ctx, const struct notice *nt)
-{
-	struct sink *s = ctx;
-	struct seen_notice *v;
-
-	assert_true(s->n < MAX_NOTICES);
-	v = &s->v[s->n++];
-	v->kind = nt->kind;
-	v->ino = nt->ino;
-	v->parent = nt->parent;
-	if (nt->kind == NOTICE_INVAL_ENTRY)
-		snprintf(v->name, sizeof(v->name), "%s", nt->name);
-	else
-		v->name[0] = '\0';
-}
-
-static int count_inode(const struct sink *s, uint64_t ino)
-{
-	int c = 0;
-
-	for (int i = 0; i < s->n; i++)
-		c += s->v[i].kind == NOTICE_INVAL_INODE && s->v[i].ino == ino;
-	return c;
-}
-
-static int count_entry(const struct sink *s, uint64_t parent, const char *name)
-{
-	int c = 0;
-
-	for (int i = 0; i < s->n; i++)
-		c += s->v[i].kind == NOTICE_INVAL_ENTRY && s->v[i].parent == parent &&
-		     strcmp(s->v[i].name, name) == 0;
-	return c;
-}
 
 /* ---- fixture ---- */
 
@@ -97,6 +49,7 @@ static int teardown(void **state)
 	struct fx *fx = *state;
 
 	node_table_free(fx->t);
+	sink_free(&fx->sink);
 	free(fx);
 	return 0;
 }
@@ -595,10 +548,51 @@ static void test_expiry_drops_every_fact_and_notifies_every_known_inode(void **s
 	node_unlock(fx->t);
 }
 
+/* ---- the table does not grow forever ---- */
+
+static void test_unused_entries_are_swept_and_absent_names_invalidated(void **state)
+{
+	struct fx *fx = *state;
+	struct entry *kept, *pinned;
+	struct node *n;
+	char path[64];
+
+	n = attach(fx, BASE "/kept.conf", NK_FILE, 5, 1);
+	node_lock(fx->t);
+	kept = n->entry;
+	pinned = node_entry_get(fx->t, BASE "/pinned");
+	entry_pin(pinned);
+	/* Root, kept.conf and pinned are 3: fill the table to the threshold. */
+	for (unsigned i = 0; i < NODE_SWEEP_MIN - 3; i++) {
+		struct entry *e;
+
+		snprintf(path, sizeof(path), BASE "/absent%u", i);
+		e = node_entry_get(fx->t, path);
+		assert_non_null(e);
+		assert_true(node_store_absent(fx->t, e, e->epoch));
+	}
+	node_unlock(fx->t);
+	/* The next new entry sweeps: only the root, the inode's entry, the pinned
+	 * one and the new one are left. */
+	assert_non_null(store(fx, BASE "/new.conf", "x"));
+	assert_int_equal(node_count_entries(fx->t), 4);
+	node_lock(fx->t);
+	assert_ptr_equal(node_entry(fx->t, BASE "/kept.conf"), kept);
+	assert_ptr_equal(node_entry(fx->t, BASE "/pinned"), pinned);
+	assert_null(node_entry(fx->t, BASE "/absent0"));
+	entry_unpin(pinned);
+	node_unlock(fx->t);
+	/* The kernel may hold a negative entry for each absent name: dropped. */
+	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "absent0"), 1);
+	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "absent4092"), 1);
+	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "pinned"), 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
+		T(test_unused_entries_are_swept_and_absent_names_invalidated),
 		T(test_root_is_ino_1_a_directory_of_the_base_path),
 		T(test_root_survives_forget),
 		T(test_attach_to_the_root_entry_returns_the_root),

@@ -1,0 +1,567 @@
+/*
+ * Open files: read snapshots, write buffers and their commit (SPEC.md §5),
+ * deferred creates, and setattr. Contract in fsops.h.
+ *
+ * A handle that may write keeps the whole value in its buffer and commits it
+ * with one ZooKeeper write. Its lock (fh->mu) is held across that round trip:
+ * it serialises the requests of one handle only. The table lock is never held
+ * across a round trip. Order: fh->mu, then the table lock.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsops_int.h"
+#include "log.h"
+
+static struct fs_file *fh_new(enum node_kind kind)
+{
+	struct fs_file *fh = calloc(1, sizeof(*fh));
+
+	if (!fh)
+		return NULL;
+	fh->kind = kind;
+	pthread_mutex_init(&fh->mu, NULL);
+	return fh;
+}
+
+/* Make room for `len` bytes, zero-filling from fh->len. Lock mu held. */
+static int buf_resize(struct fs_file *fh, size_t len)
+{
+	if (len > fh->cap) {
+		size_t cap = fh->cap ? fh->cap : 4096;
+		char *nb;
+
+		while (cap < len)
+			cap *= 2;
+		nb = realloc(fh->buf, cap);
+		if (!nb)
+			return ENOMEM;
+		fh->buf = nb;
+		fh->cap = cap;
+	}
+	if (len > fh->len)
+		memset(fh->buf + fh->len, 0, len - fh->len);
+	fh->len = len;
+	return 0;
+}
+
+/* Set up a handle that may write on node `n` from `facts`. Lock held. */
+static int writable_init(struct fs *fs, struct fs_file *fh, struct node *n,
+			 const struct facts *facts, int flags)
+{
+	fh->writable = true;
+	fh->append = (flags & O_APPEND) != 0;
+	if (flags & O_TRUNC) {
+		fh->replace = true;
+		fh->owed = true;      /* `: > f` empties f (at release, see fs_flush) */
+	} else if (facts->data->len > 0) {
+		int rc = buf_resize(fh, facts->data->len);
+
+		if (rc)
+			return rc;
+		memcpy(fh->buf, facts->data->bytes, facts->data->len);
+	}
+	fh->version = facts->stat.version;
+	if (facts->pending) {         /* another handle's deferred create */
+		fh->create = true;
+		fh->created = n->entry;
+		entry_pin(fh->created);
+		node_pending_add(fs->nt, fh->created, fs_now_ms());
+	}
+	fh->node = n;
+	node_pin(n);
+	n->writers++;
+	return 0;
+}
+
+static int open_state(struct fs *fs, int flags, struct fs_file **fhp,
+		      struct fs_open_reply *reply)
+{
+	struct fs_file *fh;
+
+	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))
+		return EACCES;
+	fh = fh_new(NK_STATE);
+	if (!fh)
+		return ENOMEM;
+	fh->text_len = virt_state_text(&fs->virt, fh->text, sizeof(fh->text));
+	reply->direct_io = true;
+	*fhp = fh;
+	return 0;
+}
+
+int fs_open(struct fs *fs, uint64_t ino, int flags, struct fs_file **fhp,
+	    struct fs_open_reply *reply)
+{
+	bool writing = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+	struct zfetch f = { 0 };
+	struct facts facts;
+	struct fs_file *fh;
+	struct node *n;
+	int rc;
+
+	memset(reply, 0, sizeof(*reply));
+	if (ino == NODE_STATE_INO)
+		return open_state(fs, flags, fhp, reply);
+	if (writing && fs->cfg.ro)
+		return EROFS;
+	node_lock(fs->nt);
+	n = node_by_ino(fs->nt, ino);
+	rc = n ? fs_node_facts(fs, n, &f, &facts) : ENOENT;
+	if (rc == 0 && n->kind == NK_DIR)
+		rc = EISDIR;
+	fh = rc ? NULL : fh_new(n->kind);
+	if (rc == 0 && !fh)
+		rc = ENOMEM;
+	if (rc == 0 && writing) {
+		rc = writable_init(fs, fh, n, &facts, flags);
+		reply->direct_io = true;
+	} else if (rc == 0) {
+		/* Reads are served from this snapshot, never from the kernel's page
+		 * cache: a local open(O_TRUNC) makes the kernel zero the file's size
+		 * at once, and a page-cache reader at that moment would read an
+		 * empty value that ZooKeeper never held (docs/SEMANTICS.md). */
+		fh->data = zdata_get(facts.data);
+		reply->direct_io = true;
+	}
+	node_unlock(fs->nt);
+	zfetch_clear(&f);
+	if (rc) {
+		fs_release(fs, fh);
+		return rc;
+	}
+	*fhp = fh;
+	return 0;
+}
+
+/* The counted entry of the file behind `e`, from `facts`. Lock held. */
+static int file_entry(struct fs *fs, struct entry *e, const struct facts *facts,
+		      bool made, struct fs_entry *out, struct node **np)
+{
+	enum node_kind kind = made ? NK_FILE : fs_kind_of(fs, e, facts);
+	struct node *n;
+
+	if (kind == NK_DIR)
+		return EISDIR;
+	n = node_attach(fs->nt, e, kind, facts->pending ? 0 : (uint64_t)facts->stat.czxid);
+	if (!n)
+		return ENOMEM;
+	if (made) {
+		node_made(e, NK_FILE, facts->stat.czxid);
+		n->adopt = facts->pending;
+	}
+	node_ref(n);
+	out->ino = n->ino;
+	fs_node_attr(fs, n, &facts->stat, &out->attr);
+	out->entry_timeout = out->attr_timeout = fs_timeout_for(fs, facts->cached);
+	*np = n;
+	return 0;
+}
+
+/* Make the znode now (O_EXCL) or defer it to the first commit. Lock held.
+ * On success `facts` describes the new file. */
+static int make_file(struct fs *fs, struct entry *e, int flags, struct facts *facts)
+{
+	struct zstat zs = { 0 };
+	int rc = 0;
+
+	memset(facts, 0, sizeof(*facts));
+	facts->data = zdata_empty();
+	if (flags & O_EXCL) {
+		const char *path = e->path;
+
+		entry_pin(e);
+		node_unlock(fs->nt);
+		rc = fs->be.ops->create(fs->be.impl, path, NULL, 0, &zs);
+		node_lock(fs->nt);
+		entry_unpin(e);
+	} else {
+		zs.ctime_ms = zs.mtime_ms = fs_now_ms();
+		facts->pending = true;
+	}
+	facts->stat = zs;
+	return rc;
+}
+
+int fs_create(struct fs *fs, uint64_t parent, const char *name, int flags,
+	      struct fs_entry *out, struct fs_file **fhp, struct fs_open_reply *reply)
+{
+	struct zfetch f = { 0 };
+	struct facts facts = { 0 };
+	struct fs_file *fh = NULL;
+	struct node *n = NULL;
+	struct entry *e = NULL;
+	bool made = false;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(reply, 0, sizeof(*reply));
+	if (fs->cfg.ro)
+		return EROFS;
+	node_lock(fs->nt);
+	rc = fs_child(fs, parent, name, true, &e, &f, &facts);
+	if (rc == 0 && (flags & O_EXCL)) {
+		rc = EEXIST;
+	} else if (rc == ENOENT) {
+		/* The usual case: absent. (Present: the kernel's negative entry
+		 * was older than ours; open what is there, as open(2) would.) */
+		made = true;
+		rc = make_file(fs, e, flags, &facts);
+	}
+	if (rc == 0)
+		rc = file_entry(fs, e, &facts, made, out, &n);
+	if (rc == 0 && !(fh = fh_new(NK_FILE)))
+		rc = ENOMEM;
+	if (rc == 0) {
+		/* A new file's value is replaced whole: O_TRUNC. A deferred
+		 * create is counted by writable_init (facts.pending). */
+		rc = writable_init(fs, fh, n, &facts, made ? flags | O_TRUNC : flags);
+		if (made && !facts.pending)
+			fh->owed = fh->replace = false;   /* O_EXCL: made empty, version 0 */
+		reply->direct_io = true;
+	}
+	if (rc && n) {
+		n->nlookup--;
+		if (made)
+			node_drop(fs->nt, e);
+	}
+	if (e)
+		entry_unpin(e);
+	node_unlock(fs->nt);
+	zfetch_clear(&f);
+	if (rc) {
+		fs_release(fs, fh);
+		memset(out, 0, sizeof(*out));
+		return rc;
+	}
+	*fhp = fh;
+	return 0;
+}
+
+int fs_read(struct fs *fs, struct fs_file *fh, size_t size, off_t off,
+	    const char **buf, size_t *len, char **copy)
+{
+	const char *bytes;
+	size_t total;
+
+	(void)fs;
+	*copy = NULL;
+	*len = 0;
+	if (off < 0)
+		return EINVAL;
+	if (!fh->writable) {
+		bytes = fh->data ? fh->data->bytes : fh->text;
+		total = fh->data ? fh->data->len : fh->text_len;
+		*buf = bytes;
+		if ((uint64_t)off < total) {
+			*buf = bytes + off;
+			*len = total - (size_t)off < size ? total - (size_t)off : size;
+		}
+		return 0;
+	}
+	pthread_mutex_lock(&fh->mu);
+	if ((uint64_t)off < fh->len) {
+		*len = fh->len - (size_t)off < size ? fh->len - (size_t)off : size;
+		*copy = malloc(*len ? *len : 1);
+		if (*copy)
+			memcpy(*copy, fh->buf + off, *len);
+	}
+	pthread_mutex_unlock(&fh->mu);
+	if (*len && !*copy)
+		return ENOMEM;
+	*buf = *copy;
+	return 0;
+}
+
+/* Spoil the handle: nothing it holds will be committed. Lock mu held. */
+static int spoil(struct fs *fs, struct fs_file *fh, size_t want)
+{
+	fh->spoiled = EFBIG;
+	log_warn("write of %zu bytes exceeds max_size=%zu: nothing of this file handle "
+		 "will be written", want, fs->cfg.max_size);
+	return EFBIG;
+}
+
+int fs_write(struct fs *fs, struct fs_file *fh, const char *buf, size_t size, off_t off)
+{
+	size_t end;
+	int rc = 0;
+
+	if (!fh->writable)
+		return EBADF;
+	if (off < 0)
+		return EINVAL;
+	pthread_mutex_lock(&fh->mu);
+	if (fh->append)
+		off = (off_t)fh->len;
+	end = (size_t)off + size;
+	if (fh->spoiled)
+		rc = fh->spoiled;
+	else if (end > fs->cfg.max_size || end < size)
+		rc = spoil(fs, fh, end);
+	else if (end > fh->len)
+		rc = buf_resize(fh, end);
+	if (rc == 0) {
+		memcpy(fh->buf + off, buf, size);
+		fh->dirty = true;
+	}
+	pthread_mutex_unlock(&fh->mu);
+	return rc;
+}
+
+/* Resize the buffer (ftruncate on the handle). Lock mu held. */
+static int handle_truncate(struct fs *fs, struct fs_file *fh, off_t size)
+{
+	int rc;
+
+	if (size < 0)
+		return EINVAL;
+	if ((uint64_t)size > fs->cfg.max_size)
+		return EFBIG;
+	if (fh->spoiled)
+		return fh->spoiled;
+	if ((size_t)size < fh->len)
+		fh->len = (size_t)size;
+	rc = buf_resize(fh, (size_t)size);
+	if (rc)
+		return rc;
+	if (size == 0)
+		fh->replace = true;   /* the whole value is replaced */
+	fh->dirty = true;
+	return 0;
+}
+
+/* The znode path the handle writes to now, or NULL (gone). Lock held. */
+static char *target_path(struct fs_file *fh)
+{
+	struct entry *e = fh->node->entry;
+
+	return e ? strdup(e->path) : NULL;
+}
+
+/* One ZooKeeper write for the buffer. Lock mu held, table lock not. */
+static int commit(struct fs *fs, struct fs_file *fh, const char *path, struct zstat *st)
+{
+	const struct backend_ops *be = fs->be.ops;
+	int rc;
+
+	if (fh->create) {
+		rc = be->create(fs->be.impl, path, fh->buf, fh->len, st);
+		if (rc != EEXIST)
+			return rc;
+		/* Created meanwhile by someone else: this was a whole replacement. */
+		log_info("%s: created meanwhile by another client; replacing its value", path);
+		return be->set(fs->be.impl, path, fh->buf, fh->len, -1, st);
+	}
+	rc = be->set(fs->be.impl, path, fh->buf, fh->len, fh->replace ? -1 : fh->version, st);
+	if (rc == ESTALE)
+		log_warn("%s: changed since it was opened (version %d): nothing written",
+			 path, (int)fh->version);
+	return rc;
+}
+
+/* Commit what the handle holds. Lock mu held. A failure spoils the handle:
+ * nothing more is committed and every later flush reports the same error. */
+static int commit_now(struct fs *fs, struct fs_file *fh)
+{
+	struct zstat st = { 0 };
+	bool created = fh->create;
+	char *path;
+	int rc;
+
+	node_lock(fs->nt);
+	path = target_path(fh);
+	node_unlock(fs->nt);
+	fh->dirty = fh->owed = false;
+	if (!path)   /* unlinked through this mount while open: its data goes too */
+		return created ? 0 : (fh->spoiled = ENOENT);
+	rc = commit(fs, fh, path, &st);
+	free(path);
+	if (rc) {
+		fh->spoiled = rc;
+		return rc;
+	}
+	fh->version = st.version;
+	fh->replace = fh->create = false;
+	node_lock(fs->nt);
+	if (created && fh->node->adopt) {
+		fh->node->czxid = (uint64_t)st.czxid;
+		fh->node->adopt = false;
+		if (fh->node->entry)
+			node_made(fh->node->entry, NK_FILE, st.czxid);
+	}
+	node_unlock(fs->nt);
+	return 0;
+}
+
+/*
+ * close(2) and fsync(2): commit what was written. A handle that wrote nothing
+ * commits nothing here, even when its open owes a commit (O_TRUNC, a new
+ * file): the shell's `echo x > f` closes a duplicate of the descriptor before
+ * it writes, and an empty value must not reach ZooKeeper first. What is owed
+ * is committed at release (fs_release), once every descriptor is closed.
+ */
+int fs_flush(struct fs *fs, struct fs_file *fh)
+{
+	int rc;
+
+	if (!fh->writable)
+		return 0;
+	pthread_mutex_lock(&fh->mu);
+	rc = fh->spoiled;
+	if (!rc && fh->dirty)
+		rc = commit_now(fs, fh);
+	pthread_mutex_unlock(&fh->mu);
+	if (rc == 0 && fs->cfg.sync_notices)
+		fs->cfg.sync_notices(fs->cfg.sync_ctx);
+	return rc;
+}
+
+void fs_release(struct fs *fs, struct fs_file *fh)
+{
+	if (!fh)
+		return;
+	if (fh->writable && !fh->spoiled && (fh->dirty || fh->owed)) {
+		/* Nobody is left to tell of a failure: the backend logs it. */
+		pthread_mutex_lock(&fh->mu);
+		commit_now(fs, fh);
+		pthread_mutex_unlock(&fh->mu);
+	}
+	if (fh->node || fh->created) {
+		node_lock(fs->nt);
+		if (fh->created) {
+			node_pending_del(fs->nt, fh->created);
+			entry_unpin(fh->created);
+		}
+		if (fh->node) {
+			fh->node->writers--;
+			node_unpin(fs->nt, fh->node);
+		}
+		node_unlock(fs->nt);
+	}
+	zdata_put(fh->data);
+	free(fh->buf);
+	pthread_mutex_destroy(&fh->mu);
+	free(fh);
+}
+
+/* ---- setattr ---- */
+
+/* truncate(2) without a handle: one set, at once. */
+static int path_truncate(struct fs *fs, struct node *n, const struct facts *facts,
+			 off_t size)
+{
+	struct fs_file tmp = { .writable = true, .node = n };
+	struct zstat st;
+	char *path;
+	int rc;
+
+	if (size < 0)
+		return EINVAL;
+	if ((uint64_t)size > fs->cfg.max_size)
+		return EFBIG;
+	if (facts->pending)
+		return 0;   /* the deferred create's handle holds the value */
+	path = target_path(&tmp);
+	if (!path)
+		return ENOENT;
+	tmp.version = facts->stat.version;
+	tmp.replace = size == 0;
+	rc = buf_resize(&tmp, (size_t)size);
+	if (rc == 0 && size > 0)
+		memcpy(tmp.buf, facts->data->bytes,
+		       facts->data->len < (size_t)size ? facts->data->len : (size_t)size);
+	node_pin(n);
+	node_unlock(fs->nt);
+	if (rc == 0)
+		rc = commit(fs, &tmp, path, &st);
+	node_lock(fs->nt);
+	node_unpin(fs->nt, n);
+	free(tmp.buf);
+	free(path);
+	return rc;
+}
+
+/*
+ * chmod of a file this mount made: kept in memory for as long as the kernel
+ * holds the inode, so that install(1) and rsync, which create a file 0600 and
+ * then set its mode, work. Anything else: only what is shown already. Lock held.
+ */
+static int set_mode(struct node *n, int to_set, const struct stat *want, struct stat *st)
+{
+	unsigned mode = want->st_mode & 07777;
+
+	if (!(to_set & FS_SET_MODE) || mode == (st->st_mode & 07777))
+		return 0;
+	if (!n->entry || !n->entry->made || n->kind == NK_DATAFILE)
+		return EPERM;
+	n->mode = mode;
+	n->mode_set = true;
+	st->st_mode = (st->st_mode & S_IFMT) | mode;
+	return 0;
+}
+
+static int check_attrs(struct fs *fs, int to_set, const struct stat *want,
+		       const struct stat *have)
+{
+	if (to_set & FS_SET_OTHER)
+		return EPERM;
+	if ((to_set & FS_SET_MODE) && (want->st_mode & 07777) != (have->st_mode & 07777))
+		return EPERM;
+	if ((to_set & FS_SET_UID) && want->st_uid != have->st_uid)
+		return EPERM;
+	if ((to_set & FS_SET_GID) && want->st_gid != have->st_gid)
+		return EPERM;
+	(void)fs;
+	return 0;
+}
+
+int fs_setattr(struct fs *fs, uint64_t ino, int to_set, const struct stat *want,
+	       struct fs_file *fh, struct stat *st, double *timeout)
+{
+	const int times = FS_SET_ATIME | FS_SET_MTIME;
+	struct zfetch f = { 0 };
+	struct facts facts;
+	struct node *n;
+	int rc;
+
+	*timeout = 0;
+	if (ino == NODE_STATE_INO) {
+		if (to_set == 0 || (to_set & ~times))
+			return EACCES;
+		fs_fill_state_attr(fs, st);
+		return 0;
+	}
+	if (fs->cfg.ro)
+		return EROFS;
+	node_lock(fs->nt);
+	n = node_by_ino(fs->nt, ino);
+	rc = n ? fs_node_facts(fs, n, &f, &facts) : ENOENT;
+	if (rc == 0) {
+		fs_node_attr(fs, n, &facts.stat, st);
+		rc = set_mode(n, to_set, want, st);
+	}
+	if (rc == 0)
+		rc = check_attrs(fs, to_set, want, st);
+	if (rc == 0 && (to_set & FS_SET_SIZE)) {
+		if (n->kind == NK_DIR) {
+			rc = EISDIR;
+		} else if (fh && fh->writable) {
+			node_unlock(fs->nt);
+			pthread_mutex_lock(&fh->mu);
+			rc = handle_truncate(fs, fh, want->st_size);
+			pthread_mutex_unlock(&fh->mu);
+			node_lock(fs->nt);
+		} else {
+			rc = path_truncate(fs, n, &facts, want->st_size);
+		}
+		/* The size the kernel keeps is ZooKeeper's until the commit. */
+		if (rc == 0 && !(fh && fh->writable))
+			st->st_size = want->st_size;
+	}
+	node_unlock(fs->nt);
+	zfetch_clear(&f);
+	return rc;
+}

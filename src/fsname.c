@@ -1,0 +1,439 @@
+/*
+ * The namespace: mkdir, unlink, rmdir, rename (SPEC.md §5). Contract in
+ * fsops.h; what each returns is in docs/SEMANTICS.md.
+ *
+ * Each call looks at the facts it needs (cached and watched, or fetched),
+ * drops the table lock, makes one ZooKeeper request (a multi for rename), and
+ * takes the lock again to bring the table in line. Watches fired by our own
+ * request arrive before its answer, so the cache is already dropped by then.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsops_int.h"
+#include "log.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+/* A directory rename moves at most this many znodes in one multi. */
+#define RENAME_MAX_NODES 1000
+
+static void release(struct fs *fs, struct entry *e, struct zfetch *f)
+{
+	if (e)
+		entry_unpin(e);
+	node_unlock(fs->nt);
+	zfetch_clear(f);
+}
+
+/* The kind `e` is shown as. Lock held. */
+static enum node_kind kind_of(struct fs *fs, struct entry *e, const struct facts *facts)
+{
+	return fs_kind_of(fs, e, facts);
+}
+
+int fs_refuse(struct fs *fs)
+{
+	return fs->cfg.ro ? EROFS : EPERM;
+}
+
+int fs_mkdir(struct fs *fs, uint64_t parent, const char *name, struct fs_entry *out)
+{
+	struct zfetch f = { 0 };
+	struct facts facts;
+	struct zstat zs;
+	struct entry *e = NULL;
+	struct node *n;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (fs->cfg.ro)
+		return EROFS;
+	node_lock(fs->nt);
+	rc = fs_child(fs, parent, name, true, &e, &f, &facts);
+	rc = rc == 0 ? EEXIST : rc == ENOENT ? 0 : rc;
+	if (rc == 0) {
+		const char *path = e->path;
+
+		node_unlock(fs->nt);
+		rc = fs->be.ops->create(fs->be.impl, path, NULL, 0, &zs);
+		node_lock(fs->nt);
+	}
+	if (rc == 0) {
+		n = node_attach(fs->nt, e, NK_DIR, (uint64_t)zs.czxid);
+		if (!n) {
+			rc = ENOMEM;
+		} else {
+			node_made(e, NK_DIR, zs.czxid);
+			node_ref(n);
+			out->ino = n->ino;
+			fs_fill_attr(fs, n->ino, NK_DIR, &zs, &out->attr);
+		}
+	}
+	release(fs, e, &f);
+	return rc;
+}
+
+/* Delete the znode behind `e` (lock held, dropped during the request). */
+static int delete_entry(struct fs *fs, struct entry *e, int32_t version)
+{
+	const char *path = e->path;
+	int rc;
+
+	node_unlock(fs->nt);
+	rc = fs->be.ops->remove(fs->be.impl, path, version);
+	node_lock(fs->nt);
+	if (rc == 0)
+		node_drop(fs->nt, e);
+	return rc;
+}
+
+/* `rm dir/.data`: empty the directory's own data. Lock held. */
+static int empty_datafile(struct fs *fs, uint64_t parent)
+{
+	struct zstat zs;
+	struct node *pn;
+	char *path;
+	int rc = fs_dir_node(fs, parent, &pn);
+
+	if (rc)
+		return rc;
+	path = strdup(pn->entry->path);
+	if (!path)
+		return ENOMEM;
+	node_unlock(fs->nt);
+	rc = fs->be.ops->set(fs->be.impl, path, NULL, 0, -1, &zs);
+	node_lock(fs->nt);
+	free(path);
+	return rc;
+}
+
+int fs_unlink(struct fs *fs, uint64_t parent, const char *name)
+{
+	struct zfetch f = { 0 };
+	struct facts facts;
+	struct entry *e = NULL;
+	int rc;
+
+	if (fs->cfg.ro)
+		return EROFS;
+	node_lock(fs->nt);
+	if (parent == NODE_ROOT_INO && strcmp(name, VIRT_STATE_NAME) == 0) {
+		node_unlock(fs->nt);
+		return EPERM;
+	}
+	if (strcmp(name, fs->cfg.datafile) == 0) {
+		rc = empty_datafile(fs, parent);
+		node_unlock(fs->nt);
+		return rc;
+	}
+	rc = fs_child(fs, parent, name, false, &e, &f, &facts);
+	if (rc == 0 && kind_of(fs, e, &facts) == NK_DIR)
+		rc = EISDIR;
+	if (rc == 0 && facts.pending)
+		node_drop(fs->nt, e);    /* never created: its handles commit nothing */
+	else if (rc == 0)
+		rc = delete_entry(fs, e, -1);
+	release(fs, e, &f);
+	return rc;
+}
+
+int fs_rmdir(struct fs *fs, uint64_t parent, const char *name)
+{
+	struct zfetch f = { 0 };
+	struct facts facts;
+	struct entry *e = NULL;
+	int rc;
+
+	if (fs->cfg.ro)
+		return EROFS;
+	node_lock(fs->nt);
+	if (strcmp(name, fs->cfg.datafile) == 0 ||
+	    (parent == NODE_ROOT_INO && strcmp(name, VIRT_STATE_NAME) == 0)) {
+		node_unlock(fs->nt);
+		return ENOTDIR;
+	}
+	/* Checked against the version seen empty: a value set meanwhile gives
+	 * ESTALE, and we look again. */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		zfetch_clear(&f);
+		if (e)
+			entry_unpin(e);
+		rc = fs_child(fs, parent, name, false, &e, &f, &facts);
+		if (rc == 0 && kind_of(fs, e, &facts) != NK_DIR)
+			rc = ENOTDIR;
+		if (rc == 0 && (facts.stat.num_children > 0 || facts.stat.data_length > 0))
+			rc = ENOTEMPTY;
+		if (rc == 0)
+			rc = delete_entry(fs, e, facts.stat.version);
+		if (rc != ESTALE)
+			break;
+	}
+	if (rc == ESTALE)
+		rc = ENOTEMPTY;
+	release(fs, e, &f);
+	return rc;
+}
+
+/* ---- rename ---- */
+
+/* The znodes of a subtree, parents before children. */
+struct tree {
+	char **paths;            /* absolute */
+	struct zfetch *f;        /* data + stat of each */
+	size_t n, cap;
+	size_t bytes;            /* data and paths, to fit one request */
+};
+
+static void tree_free(struct tree *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->paths[i]);
+		zfetch_clear(&t->f[i]);
+	}
+	free(t->paths);
+	free(t->f);
+}
+
+static int tree_add(struct tree *t, char *path)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		char **np = realloc(t->paths, cap * sizeof(*np));
+		struct zfetch *nf;
+
+		if (!np)
+			return ENOMEM;
+		t->paths = np;
+		nf = realloc(t->f, cap * sizeof(*nf));
+		if (!nf)
+			return ENOMEM;
+		t->f = nf;
+		t->cap = cap;
+	}
+	memset(&t->f[t->n], 0, sizeof(t->f[t->n]));
+	t->paths[t->n++] = path;
+	return 0;
+}
+
+/* Read the subtree at `root` level by level, one batch per level. Without
+ * the table lock. EXDEV when it is too big for one request; ENOENT/ESTALE
+ * when it changes while being read. */
+static int tree_read(struct fs *fs, const char *root, struct tree *t)
+{
+	size_t level = 0, end;
+	char *r = strdup(root);
+	int rc;
+
+	if (!r || tree_add(t, r)) {
+		free(r);
+		return ENOMEM;
+	}
+	while (level < t->n) {
+		end = t->n;
+		rc = fs->be.ops->fetch(fs->be.impl, (const char *const *)t->paths + level,
+				       end - level, FETCH_DATA | FETCH_CHILDREN, t->f + level);
+		if (rc)
+			return rc;
+		for (size_t i = level; i < end; i++) {
+			/* t->f moves as children are added: index it, keep no pointer. */
+			if (t->f[i].err)
+				return t->f[i].err == ENOENT ? ESTALE : t->f[i].err;
+			if (t->f[i].stat.ephemeral_owner != 0)
+				return EXDEV;    /* cannot be re-created as what it is */
+			t->bytes += t->f[i].data->len + 2 * strlen(t->paths[i]) + 64;
+			if (t->n + t->f[i].nchildren > RENAME_MAX_NODES)
+				return EXDEV;
+			for (size_t c = 0; c < t->f[i].nchildren; c++) {
+				char *p = fs_join_path(t->paths[i], t->f[i].children[c]);
+
+				if (!p || tree_add(t, p)) {
+					free(p);
+					return ENOMEM;
+				}
+			}
+			if (t->n > RENAME_MAX_NODES || t->bytes > fs->cfg.max_size)
+				return EXDEV;
+		}
+		level = end;
+	}
+	return 0;
+}
+
+/* The ops of a directory rename: [delete the empty target], create the new
+ * subtree, delete the old one (children first), each delete checked against
+ * the version read. ops[] holds 2 * t->n + 1; new paths go to newp[]. */
+static int tree_ops(const struct tree *t, const char *to, const struct facts *target,
+		    struct zop *ops, char **newp, size_t *nops)
+{
+	size_t k = 0, rootlen = strlen(t->paths[0]);
+
+	if (target)
+		ops[k++] = (struct zop){ .type = ZOP_DELETE, .path = to,
+					 .version = target->stat.version };
+	for (size_t i = 0; i < t->n; i++) {
+		if (asprintf(&newp[i], "%s%s", to, t->paths[i] + rootlen) < 0) {
+			newp[i] = NULL;
+			return ENOMEM;
+		}
+		ops[k++] = (struct zop){ .type = ZOP_CREATE, .path = newp[i],
+					 .data = t->f[i].data->len ? t->f[i].data->bytes : NULL,
+					 .len = t->f[i].data->len };
+	}
+	for (size_t i = t->n; i-- > 0;)
+		ops[k++] = (struct zop){ .type = ZOP_DELETE, .path = t->paths[i],
+					 .version = t->f[i].stat.version };
+	*nops = k;
+	return 0;
+}
+
+static int rename_dir(struct fs *fs, const char *from, const char *to,
+		      const struct facts *target)
+{
+	struct tree t = { 0 };
+	struct zop *ops = NULL;
+	char **newp = NULL;
+	size_t nops = 0, failed = 0;
+	int rc = tree_read(fs, from, &t);
+
+	if (rc == 0) {
+		ops = calloc(2 * t.n + 1, sizeof(*ops));
+		newp = calloc(t.n, sizeof(*newp));
+		rc = ops && newp ? tree_ops(&t, to, target, ops, newp, &nops) : ENOMEM;
+	}
+	if (rc == 0)
+		rc = fs->be.ops->multi(fs->be.impl, ops, nops, &failed);
+	if (rc == EXDEV)
+		log_info("%s: too big to rename in one request (%zu znodes so far): EXDEV",
+			 from, t.n);
+	else if (rc && nops)
+		log_warn("rename %s -> %s: %s failed: %s", from, to, ops[failed].path,
+			 strerror(rc));
+	for (size_t i = 0; newp && i < t.n; i++)
+		free(newp[i]);
+	free(newp);
+	free(ops);
+	tree_free(&t);
+	return rc;
+}
+
+static int rename_file(struct fs *fs, const char *from, const char *to,
+		       const struct facts *src, const struct facts *target)
+{
+	struct zop ops[2];
+	size_t failed = 0;
+	int rc;
+
+	ops[0] = (struct zop){ .type = target ? ZOP_SET : ZOP_CREATE, .path = to,
+			       .data = src->data->len ? src->data->bytes : NULL,
+			       .len = src->data->len,
+			       .version = target ? target->stat.version : -1 };
+	ops[1] = (struct zop){ .type = ZOP_DELETE, .path = from, .version = src->stat.version };
+	rc = fs->be.ops->multi(fs->be.impl, ops, 2, &failed);
+	if (rc)
+		log_warn("rename %s -> %s: %s failed: %s", from, to, ops[failed].path,
+			 strerror(rc));
+	return rc;
+}
+
+/* Is `rename from -> to` one we can do? Lock held. */
+static int rename_check(struct fs *fs, struct entry *se, const struct facts *sf,
+			struct entry *te, int trc, const struct facts *tf, unsigned flags)
+{
+	enum node_kind sk = kind_of(fs, se, sf);
+
+	if (trc && trc != ENOENT)
+		return trc;
+	if (trc == 0 && se == te)
+		return 0;
+	if (trc == 0 && (flags & RENAME_NOREPLACE))
+		return EEXIST;
+	if (sk == NK_DIR && strncmp(te->path, se->path, strlen(se->path)) == 0 &&
+	    te->path[strlen(se->path)] == '/')
+		return EINVAL;   /* into itself */
+	if (trc == 0) {
+		enum node_kind tk = kind_of(fs, te, tf);
+
+		if (sk != NK_DIR && tk == NK_DIR)
+			return EISDIR;
+		if (sk == NK_DIR && tk != NK_DIR)
+			return ENOTDIR;
+		if (tk == NK_DIR && (tf->stat.num_children > 0 || tf->stat.data_length > 0))
+			return ENOTEMPTY;
+		if (tf->pending)
+			return EBUSY;    /* a new file not yet written */
+	}
+	return sf->pending ? EBUSY : 0;
+}
+
+int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newparent,
+	      const char *newname, unsigned flags)
+{
+	struct zfetch sfe = { 0 }, tfe = { 0 };
+	struct facts sf, tf;
+	struct entry *se = NULL, *te = NULL;
+	struct node *moved = NULL;
+	char *from = NULL, *to = NULL;
+	bool dir = false;
+	int rc, trc = 0;
+
+	if (fs->cfg.ro)
+		return EROFS;
+	if (flags & ~(unsigned)RENAME_NOREPLACE)
+		return EINVAL;     /* RENAME_EXCHANGE, RENAME_WHITEOUT */
+	if (strcmp(name, fs->cfg.datafile) == 0 || strcmp(newname, fs->cfg.datafile) == 0)
+		return EINVAL;
+	if ((parent == NODE_ROOT_INO && strcmp(name, VIRT_STATE_NAME) == 0) ||
+	    (newparent == NODE_ROOT_INO && strcmp(newname, VIRT_STATE_NAME) == 0))
+		return EPERM;
+	node_lock(fs->nt);
+	rc = fs_child(fs, parent, name, false, &se, &sfe, &sf);
+	if (rc == 0) {
+		trc = fs_child(fs, newparent, newname, true, &te, &tfe, &tf);
+		rc = te ? rename_check(fs, se, &sf, te, trc, &tf, flags) : trc;
+	}
+	if (rc == 0 && se != te) {
+		/* Our own delete of the source detaches its inode before the
+		 * answer comes: hold it to move it to the target. */
+		moved = se->node;
+		if (moved)
+			node_pin(moved);
+		dir = kind_of(fs, se, &sf) == NK_DIR;
+		sf.data = zdata_get(sf.data);   /* an event may drop the cached one */
+		from = strdup(se->path);
+		to = strdup(te->path);
+		node_unlock(fs->nt);
+		if (!from || !to)
+			rc = ENOMEM;
+		else if (dir)
+			rc = rename_dir(fs, from, to, trc == 0 ? &tf : NULL);
+		else
+			rc = rename_file(fs, from, to, &sf, trc == 0 ? &tf : NULL);
+		zdata_put(sf.data);
+		node_lock(fs->nt);
+	}
+	if (rc == 0 && se != te) {
+		if (dir)
+			node_moved_subtree(fs->nt, se);
+		if (moved)
+			node_rehome(fs->nt, moved, te);
+		else
+			node_drop(fs->nt, te);
+	}
+	if (moved)
+		node_unpin(fs->nt, moved);
+	free(from);
+	free(to);
+	if (te)
+		entry_unpin(te);
+	zfetch_clear(&tfe);
+	release(fs, se, &sfe);
+	return rc;
+}

@@ -1,0 +1,65 @@
+/*
+ * fsfx — the fixture the fsops unit tests share: an fs on the in-memory
+ * backend (memback.h) with the base path /asab, a sink that captures the
+ * node table's notices, and helpers that assert as they go (cmocka).
+ */
+#ifndef ZKFS_TEST_FSFX_H
+#define ZKFS_TEST_FSFX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "fsops.h"
+#include "memback.h"
+#include "sink.h"
+
+#define BASE "/asab"
+#define UID 1234
+#define GID 5678
+#define TIMEOUT 60.0
+#define FX_MAX_SIZE 1000    /* -o max_size of the fixture */
+
+struct fx {
+	struct memback *m;
+	struct fs *fs;
+	struct sink sink;
+};
+
+void forward_watch(void *ctx, enum zevent ev, const char *path);
+void forward_state(void *ctx, enum zstate state, bool expired);
+
+/* cmocka setups: umask 022, umask 027, and a -o ro mount; one teardown. */
+int open_fx(void **state, mode_t umask_, bool ro);
+int fx_setup(void **state);
+int fx_setup_umask027(void **state);
+int fx_setup_ro(void **state);
+int fx_teardown(void **state);
+
+/* Create / set BASE/rel with `data` (NULL: empty) behind the mount's back. */
+void mk(struct fx *fx, const char *rel, const char *data, bool ephemeral);
+void set(struct fx *fx, const char *rel, const char *data);
+size_t fetches(struct fx *fx);
+
+/* fs_read of a read-only handle (asserts that no copy was made). */
+int rd(struct fs *fs, struct fs_file *fh, size_t size, off_t off, const char **buf,
+       size_t *len);
+
+/* Successful lookups (fail the test otherwise). */
+struct fs_entry lookup_entry(struct fx *fx, uint64_t parent, const char *name);
+uint64_t lookup(struct fx *fx, uint64_t parent, const char *name);
+mode_t type_of(struct fx *fx, const char *name);
+
+/* The whole content of `ino` through fs_open/fs_read (malloc'd, NUL-ended). */
+char *read_all(struct fx *fx, uint64_t ino, size_t *lenp);
+void assert_content(struct fx *fx, uint64_t ino, const char *expect);
+bool open_keeps_cache(struct fx *fx, uint64_t ino);
+
+/* The names of a listing joined by ' ' (malloc'd), and its assertion. */
+char *list_names(struct fx *fx, uint64_t ino);
+void assert_listing(struct fx *fx, uint64_t ino, const char *expect);
+
+struct node *table_node(struct fx *fx, uint64_t ino);
+
+#endif
