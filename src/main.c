@@ -18,6 +18,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "auth.h"
 #include "conf.h"
 #include "fsops.h"
 #include "log.h"
@@ -30,6 +31,7 @@
 struct daemon {
 	struct options opt;
 	struct source src;
+	struct auth auth;         /* -o auth_file: credentials for every session */
 	char mountpoint[PATH_MAX];
 	char *fsname;
 	struct zk *zk;
@@ -109,11 +111,16 @@ static int prepare(struct daemon *d, char *err, size_t errlen)
 
 	if (resolve(d, err, errlen) != 0 || check_mountpoint(d, err, errlen) != 0)
 		return -1;
+	if (d->opt.auth_file && auth_load(d->opt.auth_file, &d->auth, err, errlen) != 0)
+		return -1;
 	zc = (struct zk_config){
 		.servers = d->src.servers,
 		.session_timeout_ms = (int)d->opt.session_timeout * 1000,
 		.timeout_ms = (int)d->opt.timeout * 1000,
 		.debug = d->opt.debug,
+		/* SPEC §8: open without credentials, creator with them. */
+		.acl = zk_acl_named(d->opt.acl ? d->opt.acl : d->auth.n ? "creator" : "open"),
+		.auth = &d->auth,
 	};
 	fc = (struct fs_config){
 		.base = d->src.base_path,
@@ -287,6 +294,7 @@ static void teardown(struct daemon *d, bool mounted)
 	fs_free(d->fs);
 	notify_free(d->nq);
 	source_free(&d->src);
+	auth_free(&d->auth);
 	free(d->fsname);
 	options_free(&d->opt);
 }
@@ -313,7 +321,10 @@ int main(int argc, char **argv)
 		options_free(&d.opt);
 		return 0;
 	}
-	log_setup(d.opt.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO, false);
+	/* In daemon mode stderr is mount(8)'s: only warnings and errors there,
+	 * so that a successful mount prints nothing (syslog gets INFO later). */
+	log_setup(d.opt.debug ? LOG_LVL_DEBUG : d.opt.foreground ? LOG_LVL_INFO : LOG_LVL_WARN,
+		  false);
 	if (prepare(&d, err, sizeof(err)) != 0) {
 		if (err[0])
 			fprintf(stderr, "zkfs: %s\n", err);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { KEY_HELP, KEY_VERSION, KEY_FOREGROUND, KEY_DEBUG, KEY_DROP };
+enum { KEY_HELP, KEY_VERSION, KEY_FOREGROUND, KEY_DEBUG, KEY_DROP, KEY_ALLOW_OTHER };
 
 #define ZKFS_OPT(t, f, v) { t, offsetof(struct options, f), v }
 
@@ -16,6 +16,9 @@ static const struct fuse_opt option_table[] = {
 	ZKFS_OPT("session_timeout=%u", session_timeout, 0),
 	ZKFS_OPT("cache_timeout=%lf", cache_timeout, 0),
 	ZKFS_OPT("max_size=%lu", max_size, 0),
+	ZKFS_OPT("auth_file=%s", auth_file, 0),
+	ZKFS_OPT("acl=%s", acl, 0),
+	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	ZKFS_OPT("uid=%u", uid, 0),
 	ZKFS_OPT("uid=", uid_set, 1),
 	ZKFS_OPT("gid=%u", gid, 0),
@@ -38,6 +41,8 @@ static const struct fuse_opt option_table[] = {
 	FUSE_OPT_KEY("users", KEY_DROP),
 	FUSE_OPT_KEY("nouser", KEY_DROP),
 	FUSE_OPT_KEY("defaults", KEY_DROP),
+	FUSE_OPT_KEY("owner", KEY_DROP),
+	FUSE_OPT_KEY("group", KEY_DROP),
 	FUSE_OPT_END
 };
 
@@ -72,6 +77,10 @@ static int option_proc(void *data, const char *arg, int key, struct fuse_args *o
 		return 0;
 	case KEY_DROP:
 		return 0;
+	case KEY_ALLOW_OTHER:
+		/* Other users see the files: let the kernel check the modes shown. */
+		o->allow_other = 1;
+		return fuse_opt_add_arg(outargs, "-odefault_permissions") == 0 ? 1 : -1;
 	case FUSE_OPT_KEY_NONOPT:
 		if (c->nonopts == 0) {
 			o->source = strdup(arg);
@@ -141,6 +150,15 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 			 (unsigned long)ZKFS_DEFAULT_MAX_SIZE);
 		return -1;
 	}
+	if (o->acl && strcmp(o->acl, "open") != 0 && strcmp(o->acl, "creator") != 0 &&
+	    strcmp(o->acl, "read") != 0) {
+		snprintf(err, errlen, "acl=%s: must be open, creator or read", o->acl);
+		return -1;
+	}
+	if (o->acl && strcmp(o->acl, "creator") == 0 && !o->auth_file) {
+		snprintf(err, errlen, "acl=creator needs credentials (-o auth_file=FILE)");
+		return -1;
+	}
 	if (o->umask > 0777) {
 		snprintf(err, errlen, "umask must be octal, at most 0777");
 		return -1;
@@ -167,6 +185,8 @@ void options_usage(FILE *out, const char *prog)
 "  -o session_timeout=SEC session timeout asked of the server (default 10)\n"
 "  -o cache_timeout=SEC   how long the kernel may keep names and attributes (default 300)\n"
 "  -o max_size=BYTES      largest value a write may make (default 1047552)\n"
+"  -o auth_file=FILE      credentials, scheme:user:password per line (mode 0600)\n"
+"  -o acl=open|creator|read  ACL of created znodes (default: open; creator with auth_file)\n"
 "  -o datafile=NAME       name of a directory's own data file (default .data)\n"
 "  -o uid=N,gid=N         owner shown (default: the mounting user)\n"
 "  -o umask=OOO           mask for the modes 0644/0755 (default 0)\n"
@@ -181,5 +201,7 @@ void options_free(struct options *o)
 	free(o->config);
 	free(o->section);
 	free(o->datafile);
+	free(o->auth_file);
+	free(o->acl);
 	fuse_opt_free_args(&o->fuse);
 }

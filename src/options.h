@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#define ZKFS_DEFAULT_CONFIG "/etc/zkfs/zkfs.conf"
+#define ZKFS_DEFAULT_CONFIG "/etc/zkfs/zkfs.conf"   /* meson's sysconfdir is /etc */
 #define ZKFS_DEFAULT_MAX_SIZE (1024ul * 1024 - 1024)   /* 1 MiB less 1 KiB */
 
 struct options {
@@ -28,6 +28,9 @@ struct options {
 	unsigned long max_size;  /* -o max_size=BYTES, default ZKFS_DEFAULT_MAX_SIZE */
 	unsigned uid, gid, umask;/* -o uid=, gid=, umask= (octal) */
 	int uid_set, gid_set;
+	char *auth_file;         /* -o auth_file=, NULL: no credentials */
+	char *acl;               /* -o acl=open|creator|read, NULL: by auth_file */
+	int allow_other;         /* -o allow_other (adds default_permissions) */
 	int ro;                  /* -o ro */
 	int foreground;          /* -f (or -d) */
 	int debug;               /* -d */

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <zookeeper/zookeeper.h>
 
+#include "auth.h"
 #include "log.h"
 
 #define BACKOFF_MS      20     /* pause before retrying on an unchanged state */
@@ -192,6 +193,31 @@ static void watcher(zhandle_t *zh, int type, int state, const char *path, void *
 }
 
 /* Open a session and make it current. 0 or an errno. Called without mu. */
+/* The client keeps them and sends them on every (re)connection of this
+ * session; a new session (after an expiry) gets them here again. */
+static void add_credentials(struct zk *zk, zhandle_t *zh)
+{
+	for (size_t i = 0; zk->auth && i < zk->auth->n; i++) {
+		const struct auth_cred *c = &zk->auth->creds[i];
+		int rc = zoo_add_auth(zh, c->scheme, c->cert, (int)c->len, NULL, NULL);
+
+		if (rc != ZOK)   /* never log the credential itself */
+			log_err("zookeeper: cannot add credentials of scheme %s: %s", c->scheme,
+				zk_errname(rc));
+	}
+}
+
+const struct ACL_vector *zk_acl_named(const char *name)
+{
+	if (strcmp(name, "open") == 0)
+		return &ZOO_OPEN_ACL_UNSAFE;
+	if (strcmp(name, "creator") == 0)
+		return &ZOO_CREATOR_ALL_ACL;
+	if (strcmp(name, "read") == 0)
+		return &ZOO_READ_ACL_UNSAFE;
+	return NULL;
+}
+
 static int open_session(struct zk *zk)
 {
 	struct zkh *h = calloc(1, sizeof(*h));
@@ -217,6 +243,7 @@ static int open_session(struct zk *zk)
 			strerror(err ? err : EINVAL));
 		return err == ENOMEM ? ENOMEM : EINVAL;
 	}
+	add_credentials(zk, zh);
 	h->zh = zh;
 	zk->gen++;
 	pthread_cond_broadcast(&zk->cond);
@@ -379,6 +406,7 @@ struct zk *zk_new(const struct zk_config *cfg, const struct backend_events *ev)
 	if (ev)
 		zk->ev = *ev;
 	zk->acl = cfg->acl ? cfg->acl : &ZOO_OPEN_ACL_UNSAFE;
+	zk->auth = cfg->auth;
 	zk->state = ZS_LOST;
 	return zk;
 }
@@ -389,7 +417,10 @@ int zk_start(struct zk *zk)
 
 	if (zk->started)
 		return EALREADY;
-	zoo_set_debug_level(zk->debug ? ZOO_LOG_LEVEL_DEBUG : ZOO_LOG_LEVEL_ERROR);
+	/* The client's own log only with -d: zkfs logs what matters itself
+	 * (state changes, failed calls with path and error name), and mount(8)
+	 * should print one clear line on failure, not the client's retries. */
+	zoo_set_debug_level(zk->debug ? ZOO_LOG_LEVEL_DEBUG : (ZooLogLevel)0);
 	err = open_session(zk);
 	if (err)
 		return err;

@@ -26,6 +26,7 @@
 
 struct zk;
 struct ACL_vector;              /* <zookeeper/zookeeper.h> */
+struct auth;                    /* auth.h */
 
 struct zk_config {
 	const char *servers;        /* "h1:2181,h2:2181" (source_normalize_servers) */
@@ -34,7 +35,14 @@ struct zk_config {
 	bool debug;                 /* verbose C client log */
 	const struct ACL_vector *acl;  /* of the znodes backend create/multi make;
 	                             * NULL: ZOO_OPEN_ACL_UNSAFE (world:anyone) */
+	const struct auth *auth;    /* credentials added to every session (auth.h);
+	                             * NULL: none. Not copied: must outlive the zk */
 };
+
+/* The ACL of `-o acl=NAME`: "open" (world:anyone:cdrwa), "creator" (all for
+ * the authenticated creator: needs credentials), "read" (world:anyone:r).
+ * NULL for another name. */
+const struct ACL_vector *zk_acl_named(const char *name);
 
 /* Allocate; does not connect. The strings are copied; cfg->acl is not and
  * must outlive the zk. NULL on ENOMEM. */

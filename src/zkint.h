@@ -35,6 +35,7 @@ struct zk {
 	bool debug;                     /* immutable */
 	struct backend_events ev;       /* immutable */
 	const struct ACL_vector *acl;   /* immutable: of the znodes a write creates */
+	const struct auth *auth;        /* immutable, not owned: added to each session */
 
 	pthread_mutex_t cb_mu;          /* held while calling ev */
 	pthread_mutex_t mu;

@@ -651,6 +651,32 @@ wr_finish() {
 	fi
 }
 
+# ---------------------------------------------------------------- extra cleanup
+
+# on_cleanup CMD [ARGS...]: run CMD ARGS in the EXIT trap, after the mounts,
+# daemons and ZooKeeper are gone, the last registered first. CMD must not
+# exit (no fail): it returns non-zero to make the test fail.
+_LIB_HOOKS=()
+on_cleanup() { _LIB_HOOKS+=("$(printf '%q ' "$@")"); }
+
+_remove_own_symlink() {
+	[ -L "$1" ] && [ "$(readlink "$1")" = "$2" ] || return 0
+	rm -f "$1" || {
+		info "cannot remove $1"
+		return 1
+	}
+}
+
+# system_symlink TARGET LINK: create the symlink LINK -> TARGET for the rest of
+# the test (e.g. a helper where mount(8) looks for it), removed by the EXIT
+# trap if it still points to TARGET. Never replaces anything: an existing LINK
+# fails the test. Tests that share a LINK must serialise themselves (flock).
+system_symlink() {
+	ln -sT "$1" "$2" 2>/dev/null ||
+		fail "cannot create the symlink $2 -> $1 (it exists: $(ls -ld "$2" 2>&1)); this test never replaces a file it did not create"
+	on_cleanup _remove_own_symlink "$2" "$1"
+}
+
 # ---------------------------------------------------------------- cleanup
 
 cleanup() {
@@ -697,6 +723,13 @@ cleanup() {
 		[ -n "${ZK_DIR:-}" ] && [ -n "${ZK_PID:-}" ] && _zk_dump_log
 	fi
 	[ -n "${ZK_PID:-}" ] && zk_stop
+	local h
+	for ((h = ${#_LIB_HOOKS[@]} - 1; h >= 0; h--)); do
+		eval "${_LIB_HOOKS[h]}" || {
+			printf '[%s] FAIL: cleanup step failed: %s\n' "$TEST_NAME" "${_LIB_HOOKS[h]}" >&2
+			rc=1
+		}
+	done
 	if awk -v d="$TEST_DIR/" 'index($2, d) == 1 { f = 1 } END { exit !f }' /proc/mounts; then
 		info "mounts remain under $TEST_DIR; not removing it"
 	elif [ "${KEEP_TMP:-0}" = 1 ]; then

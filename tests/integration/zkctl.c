@@ -2,7 +2,11 @@
  * zkctl — ground truth for the integration tests: acts on and inspects
  * ZooKeeper directly through the C client, never through the mount.
  *
- *   zkctl -s HOST:PORT [-t timeout_sec] CMD ARGS
+ *   zkctl -s HOST:PORT [-t timeout_sec] [-a SCHEME:CREDENTIAL] CMD ARGS
+ *
+ *   -a adds credentials to the session (e.g. -a digest:alice:secret), and
+ *   makes `create` give the znode the creator's ACL (auth::cdrwa) instead of
+ *   world:anyone:cdrwa.
  *
  *   create PATH [DATA]        persistent znode; no DATA: empty (0-byte) data
  *   create-null PATH          persistent znode whose value is NULL (length -1)
@@ -148,9 +152,11 @@ static int connect_zk(const char *hosts, int timeout_s)
 	return 0;
 }
 
+static const struct ACL_vector *create_acl = &ZOO_OPEN_ACL_UNSAFE;
+
 static int do_create(const char *path, const char *data, int len, int flags)
 {
-	int rc = zoo_create(zh, path, data, len, &ZOO_OPEN_ACL_UNSAFE, flags, NULL, 0);
+	int rc = zoo_create(zh, path, data, len, create_acl, flags, NULL, 0);
 	return rc == ZOK ? 0 : zfail(path, rc, 2);
 }
 
@@ -544,11 +550,12 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	const char *hosts = NULL;
+	const char *hosts = NULL, *cred = NULL;
 	int timeout_s = 10, opt;
-	while ((opt = getopt(argc, argv, "+s:t:h")) != -1) {
+	while ((opt = getopt(argc, argv, "+s:t:a:h")) != -1) {
 		switch (opt) {
 		case 's': hosts = optarg; break;
+		case 'a': cred = optarg; break;
 		case 't': timeout_s = atoi(optarg); break;
 		case 'h': usage(); return 0;
 		default: usage(); return 2;
@@ -597,6 +604,24 @@ int main(int argc, char **argv)
 		if (zh)
 			zookeeper_close(zh);
 		return r;
+	}
+	if (cred) {
+		const char *colon = strchr(cred, ':');
+		char scheme[64];
+
+		if (!colon || (size_t)(colon - cred) >= sizeof(scheme)) {
+			fprintf(stderr, "zkctl: -a wants SCHEME:CREDENTIAL\n");
+			zookeeper_close(zh);
+			return 2;
+		}
+		snprintf(scheme, sizeof(scheme), "%.*s", (int)(colon - cred), cred);
+		/* Synchronous enough: requests on the session queue behind it. */
+		int rc = zoo_add_auth(zh, scheme, colon + 1, (int)strlen(colon + 1), NULL, NULL);
+		if (rc != ZOK) {
+			zookeeper_close(zh);
+			return zfail("auth", rc, 2);
+		}
+		create_acl = &ZOO_CREATOR_ALL_ACL;
 	}
 	if (!strcmp(cmd, "create"))
 		r = do_create(path, arg ? arg : "", arg ? (int)strlen(arg) : 0, 0);
