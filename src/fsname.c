@@ -39,6 +39,16 @@ static enum node_kind kind_of(struct fs *fs, struct entry *e, const struct facts
 	return fs_kind_of(fs, e, facts);
 }
 
+/* The virtual files' names: `.state` in the root, the datafile anywhere. */
+enum vname { VN_NONE, VN_STATE, VN_DATA };
+
+static enum vname vname_of(struct fs *fs, uint64_t parent, const char *name)
+{
+	if (parent == NODE_ROOT_INO && strcmp(name, VIRT_STATE_NAME) == 0)
+		return VN_STATE;
+	return strcmp(name, fs->cfg.datafile) == 0 ? VN_DATA : VN_NONE;
+}
+
 int fs_refuse(struct fs *fs)
 {
 	return fs->cfg.ro ? EROFS : EPERM;
@@ -124,12 +134,10 @@ int fs_unlink(struct fs *fs, uint64_t parent, const char *name)
 
 	if (fs->cfg.ro)
 		return EROFS;
-	node_lock(fs->nt);
-	if (parent == NODE_ROOT_INO && strcmp(name, VIRT_STATE_NAME) == 0) {
-		node_unlock(fs->nt);
+	if (vname_of(fs, parent, name) == VN_STATE)
 		return EPERM;
-	}
-	if (strcmp(name, fs->cfg.datafile) == 0) {
+	node_lock(fs->nt);
+	if (vname_of(fs, parent, name) == VN_DATA) {
 		rc = empty_datafile(fs, parent);
 		node_unlock(fs->nt);
 		return rc;
@@ -154,12 +162,9 @@ int fs_rmdir(struct fs *fs, uint64_t parent, const char *name)
 
 	if (fs->cfg.ro)
 		return EROFS;
-	node_lock(fs->nt);
-	if (strcmp(name, fs->cfg.datafile) == 0 ||
-	    (parent == NODE_ROOT_INO && strcmp(name, VIRT_STATE_NAME) == 0)) {
-		node_unlock(fs->nt);
+	if (vname_of(fs, parent, name) != VN_NONE)
 		return ENOTDIR;
-	}
+	node_lock(fs->nt);
 	/* Checked against the version seen empty: a value set meanwhile gives
 	 * ESTALE, and we look again. */
 	for (int attempt = 0; attempt < 3; attempt++) {
@@ -388,11 +393,10 @@ int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newpare
 		return EROFS;
 	if (flags & ~(unsigned)RENAME_NOREPLACE)
 		return EINVAL;     /* RENAME_EXCHANGE, RENAME_WHITEOUT */
-	if (strcmp(name, fs->cfg.datafile) == 0 || strcmp(newname, fs->cfg.datafile) == 0)
-		return EINVAL;
-	if ((parent == NODE_ROOT_INO && strcmp(name, VIRT_STATE_NAME) == 0) ||
-	    (newparent == NODE_ROOT_INO && strcmp(newname, VIRT_STATE_NAME) == 0))
+	if (vname_of(fs, parent, name) == VN_STATE || vname_of(fs, newparent, newname) == VN_STATE)
 		return EPERM;
+	if (vname_of(fs, parent, name) == VN_DATA || vname_of(fs, newparent, newname) == VN_DATA)
+		return EINVAL;
 	node_lock(fs->nt);
 	rc = fs_child(fs, parent, name, false, &se, &sfe, &sf);
 	if (rc == 0) {

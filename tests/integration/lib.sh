@@ -18,22 +18,12 @@
 # Exit codes: 0 pass, 1 fail. There is no skip: a machine without /dev/fuse
 # or java cannot prove anything, so the test fails and says what is missing.
 
-TEST_NAME=$(basename "$0" .sh)
 ZK_SERVER_SH=${ZK_SERVER_SH:-/usr/share/zookeeper/bin/zkServer.sh}
 
 # ---------------------------------------------------------------- messages
 
-info() { printf '[%s] %s\n' "$TEST_NAME" "$*" >&2; }
-
-# fail MSG: print a clear failure and end the test (the EXIT trap cleans up).
-fail() {
-	printf '[%s] FAIL: %s\n' "$TEST_NAME" "$*" >&2
-	exit 1
-}
-
-# Show at most 200 bytes of a value, control characters and line ends made
-# visible (cat -A: a newline shows as "$").
-_show() { printf '%s' "$1" | head -c 200 | cat -A | tr '\n' ' '; }
+# shellcheck source=msg.sh
+source "$(dirname "${BASH_SOURCE[0]}")/msg.sh"
 
 # ---------------------------------------------------------------- prerequisites
 

@@ -13,12 +13,8 @@
 # Needs neither /dev/fuse nor ZooKeeper. Exit 0 pass, 1 fail; no skips.
 set -euo pipefail
 
-TEST_NAME=test_manpages
-fail() {
-	printf '[%s] FAIL: %s\n' "$TEST_NAME" "$*" >&2
-	exit 1
-}
-info() { printf '[%s] %s\n' "$TEST_NAME" "$*" >&2; }
+# shellcheck source=msg.sh
+source "$(dirname "$0")/msg.sh"
 
 [ -n "${ZKFS_BIN:-}" ] && [ -x "$ZKFS_BIN" ] ||
 	fail "ZKFS_BIN is not set to an executable (got '${ZKFS_BIN:-}')"

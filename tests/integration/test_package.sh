@@ -18,12 +18,8 @@
 # neither /dev/fuse nor ZooKeeper. Exit 0 pass, 1 fail; no skips.
 set -euo pipefail
 
-TEST_NAME=test_package
-fail() {
-	printf '[%s] FAIL: %s\n' "$TEST_NAME" "$*" >&2
-	exit 1
-}
-info() { printf '[%s] %s\n' "$TEST_NAME" "$*" >&2; }
+# shellcheck source=msg.sh
+source "$(dirname "$0")/msg.sh"
 
 ROOT=${ZKFS_SOURCE_ROOT:-}
 [ -n "$ROOT" ] && [ -f "$ROOT/meson.build" ] ||
