@@ -233,3 +233,21 @@ struct node *table_node(struct fx *fx, uint64_t ino)
 	return n;
 }
 
+void race_hook(void *ctx, struct memback *m, const char *const *paths, size_t n)
+{
+	struct race *r = ctx;
+
+	if (r->fired++)
+		return;
+	switch (r->what) {
+	case RACE_SET:
+		assert_int_equal(memback_set(m, r->path, "raced", 5), 0);
+		break;
+	case RACE_CREATE:
+		assert_int_equal(memback_create(m, r->path, "raced", 5, false), 0);
+		break;
+	case RACE_DELETE:
+		assert_int_equal(memback_delete(m, r->path), 0);
+		break;
+	}
+}

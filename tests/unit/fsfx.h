@@ -1,7 +1,8 @@
 /*
- * fsfx — the fixture the fsops unit tests share: an fs on the in-memory
- * backend (memback.h) with the base path /asab, a sink that captures the
- * node table's notices, and helpers that assert as they go (cmocka).
+ * fsfx — the fixture the fs unit tests (test_fsops, test_fsdir, test_fswrite)
+ * share: an fs on the in-memory backend (memback.h) with the base path /asab,
+ * a sink that captures the node table's notices, a fetch hook that races an
+ * event with a fetch, and helpers that assert as they go (cmocka).
  */
 #ifndef ZKFS_TEST_FSFX_H
 #define ZKFS_TEST_FSFX_H
@@ -61,5 +62,14 @@ char *list_names(struct fx *fx, uint64_t ino);
 void assert_listing(struct fx *fx, uint64_t ino, const char *expect);
 
 struct node *table_node(struct fx *fx, uint64_t ino);
+
+/* A fetch hook (memback_set_fetch_hook) that, at the first fetch, changes
+ * `path` behind the fetch's back; ctx is a struct race, fired counts calls. */
+struct race {
+	const char *path;     /* what the hook changes, once */
+	enum { RACE_SET, RACE_CREATE, RACE_DELETE } what;
+	int fired;
+};
+void race_hook(void *ctx, struct memback *m, const char *const *paths, size_t n);
 
 #endif

@@ -1,9 +1,11 @@
 /*
  * test_fsops — the filesystem semantics (SPEC.md §3, §4, §6) on the in-memory
  * backend, without a kernel or a server: the mapping of znodes to files and
- * directories, attributes, `.data` and `.state`, the caches and the watch
- * events that drop them (counted in backend fetches), events racing a fetch,
- * large values, listings, lookup counts, xattrs, and the errnos.
+ * directories, attributes, `.state`, the caches and the watch events that
+ * drop them (counted in backend fetches), events racing a fetch (race_hook,
+ * fsfx.h), large values, xattrs, and the errnos. Directories (listings, the
+ * virtual entries in them, `.data`, lookup counts) are test_fsdir; the
+ * fixture is fsfx.h.
  *
  * The mount's base path is /asab; its children are made with mk().
  */
@@ -156,75 +158,6 @@ static void test_umask_applies_to_modes(void **state)
 	assert_int_equal(lookup_entry(fx, NODE_ROOT_INO, "d").attr.st_mode, S_IFDIR | 0750);
 }
 
-/* ---- .data ---- */
-
-static void test_datafile_is_reachable_while_the_directory_data_is_empty(void **state)
-{
-	struct fx *fx = *state;
-	uint64_t d, df;
-	struct fs_entry e;
-
-	mk(fx, "locks", NULL, false);
-	d = lookup(fx, NODE_ROOT_INO, "locks");
-	e = lookup_entry(fx, d, ".data");
-	df = e.ino;
-	assert_int_not_equal(df, d);
-	assert_int_equal(e.attr.st_mode & S_IFMT, S_IFREG);
-	assert_int_equal(e.attr.st_size, 0);
-	assert_content(fx, df, "");
-}
-
-static void test_datafile_is_listed_only_while_the_directory_has_data(void **state)
-{
-	struct fx *fx = *state;
-	uint64_t d;
-
-	mk(fx, "d", NULL, false);
-	mk(fx, "d/c", NULL, false);
-	d = lookup(fx, NODE_ROOT_INO, "d");
-	assert_listing(fx, d, ". .. c");
-	set(fx, "d", "dir data");
-	assert_listing(fx, d, ". .. .data c");
-	set(fx, "d", "");
-	assert_listing(fx, d, ". .. c");
-}
-
-static void test_datafile_reads_the_directory_znode_data(void **state)
-{
-	struct fx *fx = *state;
-	uint64_t d, df;
-
-	mk(fx, "d", "v1", false);
-	mk(fx, "d/c", NULL, false);
-	d = lookup(fx, NODE_ROOT_INO, "d");
-	df = lookup(fx, d, ".data");
-	assert_int_equal(lookup_entry(fx, d, ".data").attr.st_size, 2);
-	assert_content(fx, df, "v1");
-	set(fx, "d", "version two");
-	assert_true(count_inode(&fx->sink, df) >= 1);
-	assert_content(fx, df, "version two");
-}
-
-static void test_real_children_named_like_virtual_files_are_shadowed(void **state)
-{
-	struct fx *fx = *state;
-	uint64_t d;
-
-	set(fx, "", "root data");
-	mk(fx, ".state", "real state", false);
-	mk(fx, ".data", "real data", false);
-	mk(fx, "d", "d data", false);
-	mk(fx, "d/.data", "child data", false);
-
-	assert_int_equal(lookup(fx, NODE_ROOT_INO, ".state"), NODE_STATE_INO);
-	assert_content(fx, NODE_STATE_INO, "LOST\n");
-	assert_content(fx, lookup(fx, NODE_ROOT_INO, ".data"), "root data");
-	d = lookup(fx, NODE_ROOT_INO, "d");
-	assert_content(fx, lookup(fx, d, ".data"), "d data");
-	assert_listing(fx, NODE_ROOT_INO, ". .. .state .data d");
-	assert_listing(fx, d, ". .. .data");
-}
-
 /* ---- .state (SPEC §6) ---- */
 
 static void test_state_is_ino_2_and_reads_LOST_at_first(void **state)
@@ -277,20 +210,6 @@ static void test_state_open_is_direct_io(void **state)
 	assert_true(r.direct_io);
 	assert_false(r.keep_cache);
 	fs_release(fx->fs, fh);
-}
-
-static void test_state_is_listed_in_the_root_only(void **state)
-{
-	struct fx *fx = *state;
-	struct fs_entry e;
-	uint64_t d;
-
-	mk(fx, "d", NULL, false);
-	mk(fx, "d/c", NULL, false);
-	d = lookup(fx, NODE_ROOT_INO, "d");
-	assert_listing(fx, NODE_ROOT_INO, ". .. .state d");
-	assert_listing(fx, d, ". .. c");
-	assert_int_equal(fs_lookup(fx->fs, d, ".state", &e), ENOENT);
 }
 
 /* ---- the negative cache ---- */
@@ -438,31 +357,6 @@ static void test_deleted_node_is_gone(void **state)
 
 /* ---- events that race a fetch ---- */
 
-struct race {
-	const char *path;     /* what the hook changes, once */
-	enum { RACE_SET, RACE_CREATE, RACE_DELETE } what;
-	int fired;
-};
-
-static void race_hook(void *ctx, struct memback *m, const char *const *paths, size_t n)
-{
-	struct race *r = ctx;
-
-	if (r->fired++)
-		return;
-	switch (r->what) {
-	case RACE_SET:
-		assert_int_equal(memback_set(m, r->path, "raced", 5), 0);
-		break;
-	case RACE_CREATE:
-		assert_int_equal(memback_create(m, r->path, "raced", 5, false), 0);
-		break;
-	case RACE_DELETE:
-		assert_int_equal(memback_delete(m, r->path), 0);
-		break;
-	}
-}
-
 static void test_event_during_a_lookup_fetch_is_not_cached(void **state)
 {
 	struct fx *fx = *state;
@@ -498,37 +392,6 @@ static void test_creation_during_a_negative_lookup_is_not_cached(void **state)
 	assert_int_equal(r.fired, 1);
 	assert_int_equal(e.entry_timeout, 0);
 	assert_content(fx, lookup(fx, NODE_ROOT_INO, "new.conf"), "raced");
-}
-
-static void test_event_during_a_listing_fetch_refetches_the_dropped_child(void **state)
-{
-	struct fx *fx = *state;
-	struct race r = { .path = BASE "/d/a", .what = RACE_SET };
-	const struct fs_dirent *ent;
-	struct fs_dir *dh;
-	uint64_t d;
-	size_t before, paths;
-	bool keep;
-
-	mk(fx, "d", NULL, false);
-	mk(fx, "d/a", "1", false);
-	mk(fx, "d/b", "2", false);
-	d = lookup(fx, NODE_ROOT_INO, "d");
-	lookup(fx, d, "a");                 /* cached: only b is fetched at opendir */
-	before = fetches(fx);
-	paths = memback_fetched_paths(fx->m);
-	memback_set_fetch_hook(fx->m, race_hook, &r);   /* drops a's facts meanwhile */
-
-	assert_int_equal(fs_opendir(fx->fs, d, &dh, &keep), 0);
-	assert_int_equal(fetches(fx), before + 2);
-	assert_int_equal(memback_fetched_paths(fx->m), paths + 2);
-	assert_non_null(ent = fs_readdir(dh, 2));
-	assert_string_equal(ent->name, "a");
-	assert_int_equal(ent->entry.attr.st_size, 5);
-	assert_non_null(ent = fs_readdir(dh, 3));
-	assert_string_equal(ent->name, "b");
-	assert_null(fs_readdir(dh, 4));
-	fs_releasedir(fx->fs, dh);
 }
 
 static void test_directory_deleted_during_a_datafile_lookup_is_ENOENT(void **state)
@@ -623,152 +486,6 @@ static void test_open_file_keeps_reading_the_value_it_opened(void **state)
 	assert_memory_equal(buf, "before", 6);
 	fs_release(fx->fs, fh);
 	assert_content(fx, f, "after!");
-}
-
-/* ---- listings ---- */
-
-static void test_listing_is_dot_dotdot_then_sorted_names(void **state)
-{
-	struct fx *fx = *state;
-	const struct fs_dirent *ent;
-	struct fs_dir *dh;
-	uint64_t d;
-	bool keep;
-
-	mk(fx, "b", "x", false);
-	mk(fx, "a.conf", NULL, false);
-	mk(fx, "_x", NULL, false);
-	mk(fx, "C", "y", false);
-	assert_listing(fx, NODE_ROOT_INO, ". .. .state C _x a.conf b");
-	mk(fx, "d", "dir", false);
-	mk(fx, "d/z", NULL, false);
-	mk(fx, "d/a", NULL, false);
-	d = lookup(fx, NODE_ROOT_INO, "d");
-	assert_listing(fx, d, ". .. .data a z");
-
-	/* Entries carry inode numbers and types. */
-	assert_int_equal(fs_opendir(fx->fs, NODE_ROOT_INO, &dh, &keep), 0);
-	for (size_t i = 0; (ent = fs_readdir(dh, i)) != NULL; i++) {
-		mode_t type = ent->entry.attr.st_mode & S_IFMT;
-		if (strcmp(ent->name, "..") == 0)
-			continue;
-		if (strcmp(ent->name, ".") != 0)
-			assert_int_equal(ent->entry.attr.st_ino, ent->entry.ino);
-		if (strcmp(ent->name, "d") == 0 || strcmp(ent->name, "_x") == 0 ||
-		    strcmp(ent->name, ".") == 0)
-			assert_int_equal(type, S_IFDIR);
-		else
-			assert_int_equal(type, S_IFREG);
-	}
-	assert_int_equal(fs_readdir(dh, 1)->entry.attr.st_mode & S_IFMT, S_IFDIR);
-	fs_releasedir(fx->fs, dh);
-}
-
-static void test_listing_of_1000_children_is_one_batch(void **state)
-{
-	struct fx *fx = *state;
-	struct fs_dir *dh;
-	const struct fs_dirent *ent;
-	char path[64], expect[16];
-	size_t before, paths;
-	uint64_t d;
-	bool keep;
-
-	mk(fx, "big", NULL, false);
-	for (int i = 0; i < 1000; i++) {
-		snprintf(path, sizeof(path), BASE "/big/c%04d", i);
-		assert_int_equal(memback_create(fx->m, path, "v", 1, false), 0);
-	}
-	d = lookup(fx, NODE_ROOT_INO, "big");
-	before = fetches(fx);
-	paths = memback_fetched_paths(fx->m);
-
-	assert_int_equal(fs_opendir(fx->fs, d, &dh, &keep), 0);
-	assert_int_equal(fetches(fx), before + 1);
-	assert_int_equal(memback_fetched_paths(fx->m), paths + 1000);
-	for (int i = 0; i < 1000; i++) {
-		assert_non_null(ent = fs_readdir(dh, (size_t)i + 2));
-		snprintf(expect, sizeof(expect), "c%04d", i);
-		assert_string_equal(ent->name, expect);
-		assert_true(ent->entry.entry_timeout > 0);
-	}
-	assert_null(fs_readdir(dh, 1002));
-	fs_releasedir(fx->fs, dh);
-
-	/* A second listing is served from the cache, and the kernel may keep it. */
-	assert_int_equal(fs_opendir(fx->fs, d, &dh, &keep), 0);
-	assert_int_equal(fetches(fx), before + 1);
-	assert_true(keep);
-	fs_releasedir(fx->fs, dh);
-}
-
-static void test_listing_cache_is_dropped_when_a_child_comes(void **state)
-{
-	struct fx *fx = *state;
-	struct fs_dir *dh;
-	uint64_t d;
-	bool keep;
-
-	mk(fx, "d", NULL, false);
-	mk(fx, "d/a", NULL, false);
-	d = lookup(fx, NODE_ROOT_INO, "d");
-	assert_listing(fx, d, ". .. a");
-	mk(fx, "d/b", NULL, false);
-	assert_int_equal(count_inode(&fx->sink, d), 1);
-	assert_int_equal(fs_opendir(fx->fs, d, &dh, &keep), 0);
-	assert_false(keep);
-	fs_releasedir(fx->fs, dh);
-	assert_listing(fx, d, ". .. a b");
-}
-
-static void test_dirent_ref_counts_a_lookup(void **state)
-{
-	struct fx *fx = *state;
-	const struct fs_dirent *ent;
-	struct fs_dir *dh;
-	uint64_t held, dropped;
-	bool keep;
-
-	mk(fx, "held.txt", "1", false);
-	mk(fx, "dropped.txt", "2", false);
-	assert_int_equal(fs_opendir(fx->fs, NODE_ROOT_INO, &dh, &keep), 0);
-	assert_non_null(ent = fs_readdir(dh, 3));
-	assert_string_equal(ent->name, "dropped.txt");
-	dropped = ent->entry.ino;
-	assert_non_null(ent = fs_readdir(dh, 4));
-	assert_string_equal(ent->name, "held.txt");
-	held = ent->entry.ino;
-	fs_dirent_ref(fx->fs, ent);
-	fs_dirent_ref(fx->fs, fs_readdir(dh, 0));   /* "." is not counted */
-	fs_dirent_ref(fx->fs, fs_readdir(dh, 2));   /* nor .state */
-	fs_releasedir(fx->fs, dh);
-
-	assert_null(table_node(fx, dropped));
-	assert_non_null(table_node(fx, held));
-	assert_int_equal(table_node(fx, held)->nlookup, 1);
-	assert_int_equal(table_node(fx, NODE_ROOT_INO)->nlookup, 1);
-	assert_int_equal(lookup(fx, NODE_ROOT_INO, "held.txt"), held);
-	fs_forget(fx->fs, held, 2);
-	assert_null(table_node(fx, held));
-}
-
-static void test_lookup_counts_and_forget_free_the_inode(void **state)
-{
-	struct fx *fx = *state;
-	size_t before;
-	uint64_t f;
-
-	mk(fx, "f.txt", "x", false);
-	before = node_count_inodes(fs_table(fx->fs));
-	f = lookup(fx, NODE_ROOT_INO, "f.txt");
-	assert_int_equal(lookup(fx, NODE_ROOT_INO, "f.txt"), f);
-	assert_int_equal(node_count_inodes(fs_table(fx->fs)), before + 1);
-	fs_forget(fx->fs, f, 1);
-	assert_non_null(table_node(fx, f));
-	fs_forget(fx->fs, f, 1);
-	assert_null(table_node(fx, f));
-	assert_int_equal(node_count_inodes(fs_table(fx->fs)), before);
-	fs_forget(fx->fs, NODE_STATE_INO, 1);      /* .state is not counted: ignored */
 }
 
 /* ---- extended attributes ---- */
@@ -957,20 +674,6 @@ static void test_session_expiry_drops_every_cached_fact(void **state)
 
 /* ---- errors ---- */
 
-static void test_opendir_of_a_file_is_ENOTDIR(void **state)
-{
-	struct fx *fx = *state;
-	struct fs_entry e;
-	struct fs_dir *dh;
-	bool keep;
-	uint64_t f;
-
-	mk(fx, "f.txt", "x", false);
-	f = lookup(fx, NODE_ROOT_INO, "f.txt");
-	assert_int_equal(fs_opendir(fx->fs, f, &dh, &keep), ENOTDIR);
-	assert_int_equal(fs_lookup(fx->fs, f, "x", &e), ENOTDIR);
-}
-
 static void test_open_of_a_directory_is_EISDIR(void **state)
 {
 	struct fx *fx = *state;
@@ -1021,15 +724,10 @@ int main(void)
 		T(test_getattr_matches_lookup),
 		cmocka_unit_test_setup_teardown(test_umask_applies_to_modes, fx_setup_umask027,
 						fx_teardown),
-		T(test_datafile_is_reachable_while_the_directory_data_is_empty),
-		T(test_datafile_is_listed_only_while_the_directory_has_data),
-		T(test_datafile_reads_the_directory_znode_data),
-		T(test_real_children_named_like_virtual_files_are_shadowed),
 		T(test_state_is_ino_2_and_reads_LOST_at_first),
 		T(test_state_reads_CONNECTED_once_connected),
 		T(test_on_state_reports_only_changes),
 		T(test_state_open_is_direct_io),
-		T(test_state_is_listed_in_the_root_only),
 		T(test_missing_name_is_a_cached_negative_entry),
 		T(test_created_name_is_found_after_a_negative_entry),
 		T(test_impossible_name_is_ENOENT_without_a_request),
@@ -1040,23 +738,16 @@ int main(void)
 		T(test_deleted_node_is_gone),
 		T(test_event_during_a_lookup_fetch_is_not_cached),
 		T(test_creation_during_a_negative_lookup_is_not_cached),
-		T(test_event_during_a_listing_fetch_refetches_the_dropped_child),
 		T(test_directory_deleted_during_a_datafile_lookup_is_ENOENT),
 		T(test_directory_turned_file_has_no_datafile),
 		T(test_megabyte_value_reads_back_whole_at_any_offset),
 		T(test_open_file_keeps_reading_the_value_it_opened),
-		T(test_listing_is_dot_dotdot_then_sorted_names),
-		T(test_listing_of_1000_children_is_one_batch),
-		T(test_listing_cache_is_dropped_when_a_child_comes),
-		T(test_dirent_ref_counts_a_lookup),
-		T(test_lookup_counts_and_forget_free_the_inode),
 		T(test_xattrs_show_the_znode_stat),
 		T(test_unknown_xattr_is_ENODATA),
 		T(test_listxattr_lists_the_twelve_names),
 		T(test_backend_down_fails_uncached_lookups_but_serves_the_cache),
 		T(test_backend_down_fails_uncached_reads_with_EIO),
 		T(test_session_expiry_drops_every_cached_fact),
-		T(test_opendir_of_a_file_is_ENOTDIR),
 		T(test_open_of_a_directory_is_EISDIR),
 		T(test_unknown_inode_is_ENOENT),
 		T(test_statfs_answers),
