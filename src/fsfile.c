@@ -447,6 +447,16 @@ void fs_release(struct fs *fs, struct fs_file *fh)
 	free(fh);
 }
 
+void fs_discard(struct fs *fs, struct fs_file *fh)
+{
+	if (fh && fh->writable) {
+		pthread_mutex_lock(&fh->mu);
+		fh->dirty = fh->owed = false;
+		pthread_mutex_unlock(&fh->mu);
+	}
+	fs_release(fs, fh);
+}
+
 /* ---- setattr ---- */
 
 /* truncate(2) without a handle: one set, at once. */

@@ -136,6 +136,9 @@ int fs_flush(struct fs *fs, struct fs_file *fh);
 /* The last descriptor is gone: commit what is still owed (errors are only
  * logged: nobody is left to tell) and free the handle. */
 void fs_release(struct fs *fs, struct fs_file *fh);
+/* Free a handle the kernel never got (its open or create reply failed):
+ * nothing it owes is committed. */
+void fs_discard(struct fs *fs, struct fs_file *fh);
 
 /* Namespace. All fail with EROFS under -o ro and EINVAL for names ZooKeeper
  * refuses. mkdir: `out` is a counted entry. rmdir: ENOTEMPTY with children

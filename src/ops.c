@@ -139,7 +139,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->keep_cache = r.keep_cache;
 	fi->direct_io = r.direct_io;
 	if (fuse_reply_open(req, fi) != 0)
-		fs_release(fs_of(req), fh);
+		fs_discard(fs_of(req), fh);   /* an O_TRUNC the caller never saw succeed */
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -162,7 +162,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	fi->keep_cache = r.keep_cache;
 	fi->direct_io = r.direct_io;
 	if (fuse_reply_create(req, &e, fi) != 0) {
-		fs_release(fs_of(req), fh);
+		fs_discard(fs_of(req), fh);
 		fs_forget(fs_of(req), out.ino, 1);
 	}
 }

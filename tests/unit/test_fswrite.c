@@ -135,6 +135,29 @@ static void test_flush_before_any_write_commits_nothing(void **state)
 	assert_value(fx, "a.conf", "x\n");
 }
 
+/* An open whose reply never reached the kernel owes nothing. */
+static void test_discarded_trunc_open_and_create_commit_nothing(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_entry e;
+	struct fs_file *fh;
+	uint64_t f;
+	size_t w;
+
+	mk(fx, "a.conf", "keep", false);
+	f = lookup(fx, NODE_ROOT_INO, "a.conf");
+	w = writes(fx);
+	fh = wopen(fx, f, O_WRONLY | O_TRUNC);
+	fs_discard(fx->fs, fh);
+	fh = creat_(fx, "never.conf", O_WRONLY | O_CREAT, &f);
+	fs_discard(fx->fs, fh);
+	fs_forget(fx->fs, f, 1);
+	assert_int_equal(writes(fx), w);
+	assert_value(fx, "a.conf", "keep");
+	assert_false(exists(fx, "never.conf"));
+	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "never.conf", &e), ENOENT);
+}
+
 static void test_open_and_close_without_writing_commits_nothing(void **state)
 {
 	struct fx *fx = *state;
@@ -632,6 +655,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_truncating_write_is_one_set),
 		T(test_flush_before_any_write_commits_nothing),
+		T(test_discarded_trunc_open_and_create_commit_nothing),
 		T(test_open_and_close_without_writing_commits_nothing),
 		T(test_trunc_without_write_empties_with_one_set),
 		T(test_append_adds_to_the_value_read_at_open),
