@@ -102,6 +102,29 @@ static int check_mountpoint(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* "-ofsname=zookeeper://SERVERS/PATH,subtype=zkfs", the commas and
+ * backslashes of the source escaped with a backslash: fuse_opt splits an -o
+ * list at unescaped commas, and a server list has commas. */
+static char *fsname_opt(const char *servers, const char *path)
+{
+	static const char pre[] = "-ofsname=zookeeper://", post[] = ",subtype=zkfs";
+	size_t n = strlen(servers) + strlen(path);
+	char *out = malloc(sizeof pre + 2 * n + sizeof post), *q;
+	const char *parts[2] = { servers, path };
+
+	if (!out)
+		return NULL;
+	q = stpcpy(out, pre);
+	for (int k = 0; k < 2; k++)
+		for (const char *p = parts[k]; *p; p++) {
+			if (*p == ',' || *p == '\\')
+				*q++ = '\\';
+			*q++ = *p;
+		}
+	strcpy(q, post);
+	return out;
+}
+
 /* Everything that needs no thread: so that it can run before fork(). */
 static int prepare(struct daemon *d, char *err, size_t errlen)
 {
@@ -147,8 +170,7 @@ static int prepare(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	/* The mount shows the source as its device and fuse.zkfs as its type. */
-	if (asprintf(&d->fsname, "-ofsname=zookeeper://%s%s,subtype=zkfs",
-		     d->src.servers, d->src.base_path) < 0 ||
+	if (!(d->fsname = fsname_opt(d->src.servers, d->src.base_path)) ||
 	    fuse_opt_add_arg(&d->opt.fuse, d->fsname) != 0 ||
 	    (d->opt.debug && fuse_opt_add_arg(&d->opt.fuse, "-odebug") != 0)) {
 		snprintf(err, errlen, "out of memory");
