@@ -287,10 +287,9 @@ _zk_launch() {
 # $(dirname $0)/../libexec/zkEnv.sh first when that exists: we run it through a
 # symlink in $ZK_DIR/bin next to a $ZK_DIR/libexec/zkEnv.sh that sources the
 # system one and then points every directory into $ZK_DIR.
-zk_start() {
-	ZK_DIR=$TEST_DIR/zk
-	mkdir -p "$ZK_DIR"/{conf,data,log,bin,libexec}
-	local real_sh real_bin sys_env attempt
+# _zk_scripts: set real_sh (the system zkServer.sh), real_bin (its directory)
+# and sys_env (the zkEnv.sh it sources) in the caller's locals.
+_zk_scripts() {
 	real_sh=$(realpath "$ZK_SERVER_SH")
 	real_bin=$(dirname "$real_sh")
 	if [ -f "$real_bin/../libexec/zkEnv.sh" ]; then
@@ -298,6 +297,13 @@ zk_start() {
 	else
 		sys_env=$real_bin/zkEnv.sh
 	fi
+}
+
+zk_start() {
+	ZK_DIR=$TEST_DIR/zk
+	mkdir -p "$ZK_DIR"/{conf,data,log,bin,libexec}
+	local real_sh real_bin sys_env attempt
+	_zk_scripts
 	ln -sf "$real_sh" "$ZK_DIR/bin/zkServer.sh"
 	local cp_extra=
 	# slf4j-simple makes the server log to its .out file (else it logs nothing)
@@ -824,13 +830,7 @@ _ens_launch() {
 zk_ensemble_start() {
 	local real_sh real_bin sys_env cp_extra='' i p used=" " servers=
 	local -a qp ep
-	real_sh=$(realpath "$ZK_SERVER_SH")
-	real_bin=$(dirname "$real_sh")
-	if [ -f "$real_bin/../libexec/zkEnv.sh" ]; then
-		sys_env=$(realpath "$real_bin/../libexec/zkEnv.sh")
-	else
-		sys_env=$real_bin/zkEnv.sh
-	fi
+	_zk_scripts
 	[ -f /usr/share/java/slf4j-simple.jar ] && cp_extra=:/usr/share/java/slf4j-simple.jar
 	# 9 distinct free ports: client, quorum, election for each server
 	for i in 1 2 3; do
