@@ -464,12 +464,11 @@ static int mb_create(void *impl, const char *path, const char *data, size_t len,
 	return rc;
 }
 
-static int mb_set(void *impl, const char *path, const char *data, size_t len,
-		  int32_t version, struct zstat *st)
+/* What a set or delete of `path` at `version` meets first: counted as one
+ * write request; EIO while down, ENOENT, ESTALE, or 0. */
+static int write_check(struct memback *m, const char *path, int32_t version)
 {
-	struct memback *m = impl;
 	struct mnode *n;
-	int rc;
 
 	if (m->down)
 		return EIO;
@@ -477,8 +476,17 @@ static int mb_set(void *impl, const char *path, const char *data, size_t len,
 	n = find(m, path);
 	if (!n)
 		return ENOENT;
-	if (version != -1 && n->stat.version != version)
-		return ESTALE;
+	return version != -1 && n->stat.version != version ? ESTALE : 0;
+}
+
+static int mb_set(void *impl, const char *path, const char *data, size_t len,
+		  int32_t version, struct zstat *st)
+{
+	struct memback *m = impl;
+	int rc = write_check(m, path, version);
+
+	if (rc)
+		return rc;
 	rc = memback_set(m, path, data, len);
 	if (rc == 0)
 		memback_stat(m, path, st);
@@ -488,17 +496,9 @@ static int mb_set(void *impl, const char *path, const char *data, size_t len,
 static int mb_remove(void *impl, const char *path, int32_t version)
 {
 	struct memback *m = impl;
-	struct mnode *n;
+	int rc = write_check(m, path, version);
 
-	if (m->down)
-		return EIO;
-	m->writes++;
-	n = find(m, path);
-	if (!n)
-		return ENOENT;
-	if (version != -1 && n->stat.version != version)
-		return ESTALE;
-	return memback_delete(m, path);
+	return rc ? rc : memback_delete(m, path);
 }
 
 /* What a multi's earlier operations did to a path (its dry run). */
