@@ -30,8 +30,9 @@ void auth_free(struct auth *a)
 	a->n = 0;
 }
 
-/* Read the whole file after checking who may read it. malloc'd, NUL-ended. */
-static char *read_private(const char *path, char *err, size_t errlen)
+/* Read the whole file after checking who may read it. malloc'd, NUL-ended;
+ * *lenp is the number of bytes read (the file may hold NUL bytes). */
+static char *read_private(const char *path, size_t *lenp, char *err, size_t errlen)
 {
 	struct stat st;
 	char *buf = NULL;
@@ -58,6 +59,7 @@ static char *read_private(const char *path, char *err, size_t errlen)
 		       (got = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
 			len += (size_t)got;
 		buf[len] = '\0';
+		*lenp = len;
 	}
 	close(fd);
 	return buf;
@@ -107,8 +109,8 @@ static const char *parse_line(struct auth *a, char *line)
 
 int auth_load(const char *path, struct auth *out, char *err, size_t errlen)
 {
-	char *buf = read_private(path, err, errlen), *line, *end;
-	size_t total;
+	size_t total = 0;
+	char *buf = read_private(path, &total, err, errlen), *line, *end;
 	const char *why = NULL;
 	int lineno = 0;
 
@@ -116,13 +118,16 @@ int auth_load(const char *path, struct auth *out, char *err, size_t errlen)
 	out->n = 0;
 	if (!buf)
 		return -1;
-	total = strlen(buf);
-	for (line = buf; line && *line && !why; line = end ? end + 1 : NULL) {
-		end = strchr(line, '\n');
-		if (end)
-			*end = '\0';
+	/* By length, not strlen: a NUL byte must neither hide the lines after it
+	 * nor keep them from being wiped. */
+	for (line = buf; line < buf + total && !why; line = end + 1) {
+		end = memchr(line, '\n', (size_t)(buf + total - line));
+		if (!end)
+			end = buf + total;
+		*end = '\0';
 		lineno++;
-		why = parse_line(out, line);
+		why = memchr(line, '\0', (size_t)(end - line)) ? "NUL byte in line"
+							      : parse_line(out, line);
 	}
 	wipe(buf, total);
 	free(buf);

@@ -57,7 +57,7 @@ static int cmp_dirent(const void *a, const void *b)
 static bool shadowed(struct fs *fs, bool root, const char *name)
 {
 	return strcmp(name, fs->cfg.datafile) == 0 ||
-	       (root && strcmp(name, VIRT_STATE_NAME) == 0);
+	       (root && fs_virt_ino(NODE_ROOT_INO, name));
 }
 
 /* Fetch, in one batch, the children whose facts are not cached. Lock held;
@@ -192,9 +192,13 @@ static int build(struct fs *fs, struct node *n, struct fs_dir *dh, bool *keep_ca
 	d->entry.attr.st_ino = NODE_ROOT_INO;
 	d->entry.attr.st_mode = S_IFDIR;
 	if (root) {
+		if (!(d = dir_add(dh, EVENTS_NAME))) { rc = ENOMEM; goto out; }
+		d->entry.ino = NODE_EVENTS_INO;
+		fs_fill_virt_attr(fs, d->entry.ino, &d->entry.attr);
+		d->entry.entry_timeout = fs->cfg.cache_timeout;
 		if (!(d = dir_add(dh, VIRT_STATE_NAME))) { rc = ENOMEM; goto out; }
 		d->entry.ino = NODE_STATE_INO;
-		fs_fill_state_attr(fs, &d->entry.attr);
+		fs_fill_virt_attr(fs, d->entry.ino, &d->entry.attr);
 		d->entry.entry_timeout = fs->cfg.cache_timeout;
 	}
 	if (facts.stat.data_length > 0) {
@@ -271,7 +275,7 @@ static int build(struct fs *fs, struct node *n, struct fs_dir *dh, bool *keep_ca
 		npending = again;
 	}
 	if (rc == 0) {
-		size_t first = root ? 3 : 2;   /* keep ".", ".." (and .state) first */
+		size_t first = root ? 4 : 2;   /* keep ".", ".." (and .events, .state) first */
 		qsort(dh->ents + first, dh->n - first, sizeof(*dh->ents), cmp_dirent);
 	}
 out:
@@ -321,7 +325,7 @@ void fs_dirent_ref(struct fs *fs, const struct fs_dirent *d)
 {
 	struct node *n;
 
-	if (d->entry.ino == 0 || d->entry.ino == NODE_STATE_INO)
+	if (d->entry.ino == 0 || fs_is_virt_ino(d->entry.ino))
 		return;
 	node_lock(fs->nt);
 	n = node_by_ino(fs->nt, d->entry.ino);

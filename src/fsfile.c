@@ -15,7 +15,7 @@
 #include "fsops_int.h"
 #include "log.h"
 
-static struct fs_file *fh_new(enum node_kind kind)
+static struct fs_file *fh_new(struct fs *fs, enum node_kind kind)
 {
 	struct fs_file *fh = calloc(1, sizeof(*fh));
 
@@ -23,6 +23,12 @@ static struct fs_file *fh_new(enum node_kind kind)
 		return NULL;
 	fh->kind = kind;
 	pthread_mutex_init(&fh->mu, NULL);
+	pthread_mutex_lock(&fs->files_mu);
+	fh->next = fs->files;
+	if (fs->files)
+		fs->files->prev = fh;
+	fs->files = fh;
+	pthread_mutex_unlock(&fs->files_mu);
 	return fh;
 }
 
@@ -76,20 +82,35 @@ static int writable_init(struct fs *fs, struct fs_file *fh, struct node *n,
 	return 0;
 }
 
-static int open_state(struct fs *fs, int flags, struct fs_file **fhp,
-		      struct fs_open_reply *reply)
+/* `.state`: its text at open. `.events`: a reader of the transitions from
+ * now on, a stream (no offsets). */
+static int open_virt(struct fs *fs, uint64_t ino, int flags, struct fs_file **fhp,
+		     struct fs_open_reply *reply)
 {
 	struct fs_file *fh;
 
 	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))
 		return EACCES;
-	fh = fh_new(NK_STATE);
+	fh = fh_new(fs, ino == NODE_STATE_INO ? NK_STATE : NK_EVENTS);
 	if (!fh)
 		return ENOMEM;
-	fh->text_len = virt_state_text(&fs->virt, fh->text, sizeof(fh->text));
+	if (ino == NODE_STATE_INO) {
+		fh->text_len = virt_state_text(&fs->virt, fh->text, sizeof(fh->text));
+	} else if (!(fh->reader = events_open(fs->events))) {
+		fs_release(fs, fh);
+		return ENOMEM;
+	} else {
+		reply->nonseekable = true;
+	}
 	reply->direct_io = true;
+	reply->noflush = true;
 	*fhp = fh;
 	return 0;
+}
+
+struct events_reader *fs_file_events(const struct fs_file *fh)
+{
+	return fh->reader;
 }
 
 int fs_open(struct fs *fs, uint64_t ino, int flags, struct fs_file **fhp,
@@ -103,8 +124,8 @@ int fs_open(struct fs *fs, uint64_t ino, int flags, struct fs_file **fhp,
 	int rc;
 
 	memset(reply, 0, sizeof(*reply));
-	if (ino == NODE_STATE_INO)
-		return open_state(fs, flags, fhp, reply);
+	if (fs_is_virt_ino(ino))
+		return open_virt(fs, ino, flags, fhp, reply);
 	if (writing && fs->cfg.ro)
 		return EROFS;
 	node_lock(fs->nt);
@@ -112,7 +133,7 @@ int fs_open(struct fs *fs, uint64_t ino, int flags, struct fs_file **fhp,
 	rc = n ? fs_node_facts(fs, n, &f, &facts) : ENOENT;
 	if (rc == 0 && n->kind == NK_DIR)
 		rc = EISDIR;
-	fh = rc ? NULL : fh_new(n->kind);
+	fh = rc ? NULL : fh_new(fs, n->kind);
 	if (rc == 0 && !fh)
 		rc = ENOMEM;
 	if (rc == 0 && writing) {
@@ -212,7 +233,7 @@ int fs_create(struct fs *fs, uint64_t parent, const char *name, int flags,
 	}
 	if (rc == 0)
 		rc = file_entry(fs, e, &facts, made, out, &n);
-	if (rc == 0 && !(fh = fh_new(NK_FILE)))
+	if (rc == 0 && !(fh = fh_new(fs, NK_FILE)))
 		rc = ENOMEM;
 	if (rc == 0) {
 		/* A new file's value is replaced whole: O_TRUNC. A deferred
@@ -246,11 +267,21 @@ int fs_read(struct fs *fs, struct fs_file *fh, size_t size, off_t off,
 	const char *bytes;
 	size_t total;
 
-	(void)fs;
 	*copy = NULL;
 	*len = 0;
 	if (off < 0)
 		return EINVAL;
+	if (fh->reader) {             /* what is there now, never blocking */
+		ssize_t n;
+
+		*copy = malloc(size ? size : 1);
+		if (!*copy)
+			return ENOMEM;
+		n = events_read(fs->events, fh->reader, *copy, size, NULL);
+		*buf = *copy;
+		*len = n > 0 ? (size_t)n : 0;
+		return n < 0 ? (int)-n : 0;
+	}
 	if (!fh->writable) {
 		bytes = fh->data ? fh->data->bytes : fh->text;
 		total = fh->data ? fh->data->len : fh->text_len;
@@ -441,6 +472,15 @@ void fs_release(struct fs *fs, struct fs_file *fh)
 		}
 		node_unlock(fs->nt);
 	}
+	events_close(fs->events, fh->reader);
+	pthread_mutex_lock(&fs->files_mu);
+	if (fh->prev)
+		fh->prev->next = fh->next;
+	else
+		fs->files = fh->next;
+	if (fh->next)
+		fh->next->prev = fh->prev;
+	pthread_mutex_unlock(&fs->files_mu);
 	zdata_put(fh->data);
 	free(fh->buf);
 	pthread_mutex_destroy(&fh->mu);
@@ -538,10 +578,10 @@ int fs_setattr(struct fs *fs, uint64_t ino, int to_set, const struct stat *want,
 	int rc;
 
 	*timeout = 0;
-	if (ino == NODE_STATE_INO) {
+	if (fs_is_virt_ino(ino)) {
 		if (to_set == 0 || (to_set & ~times))
 			return EACCES;
-		fs_fill_state_attr(fs, st);
+		fs_fill_virt_attr(fs, ino, st);
 		return 0;
 	}
 	if (fs->cfg.ro)

@@ -39,13 +39,14 @@ static enum node_kind kind_of(struct fs *fs, struct entry *e, const struct facts
 	return fs_kind_of(fs, e, facts);
 }
 
-/* The virtual files' names: `.state` in the root, the datafile anywhere. */
-enum vname { VN_NONE, VN_STATE, VN_DATA };
+/* The virtual files' names: `.state` and `.events` in the root, the datafile
+ * anywhere. */
+enum vname { VN_NONE, VN_VIRT, VN_DATA };
 
 static enum vname vname_of(struct fs *fs, uint64_t parent, const char *name)
 {
-	if (parent == NODE_ROOT_INO && strcmp(name, VIRT_STATE_NAME) == 0)
-		return VN_STATE;
+	if (fs_virt_ino(parent, name))
+		return VN_VIRT;
 	return strcmp(name, fs->cfg.datafile) == 0 ? VN_DATA : VN_NONE;
 }
 
@@ -134,7 +135,7 @@ int fs_unlink(struct fs *fs, uint64_t parent, const char *name)
 
 	if (fs->cfg.ro)
 		return EROFS;
-	if (vname_of(fs, parent, name) == VN_STATE)
+	if (vname_of(fs, parent, name) == VN_VIRT)
 		return EPERM;
 	node_lock(fs->nt);
 	if (vname_of(fs, parent, name) == VN_DATA) {
@@ -393,7 +394,7 @@ int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newpare
 		return EROFS;
 	if (flags & ~(unsigned)RENAME_NOREPLACE)
 		return EINVAL;     /* RENAME_EXCHANGE, RENAME_WHITEOUT */
-	if (vname_of(fs, parent, name) == VN_STATE || vname_of(fs, newparent, newname) == VN_STATE)
+	if (vname_of(fs, parent, name) == VN_VIRT || vname_of(fs, newparent, newname) == VN_VIRT)
 		return EPERM;
 	if (vname_of(fs, parent, name) == VN_DATA || vname_of(fs, newparent, newname) == VN_DATA)
 		return EINVAL;

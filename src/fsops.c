@@ -22,9 +22,11 @@ struct fs *fs_new(const struct fs_config *cfg, struct backend be, notice_fn sink
 	fs->cfg.base = strdup(cfg->base);
 	fs->cfg.datafile = strdup(cfg->datafile);
 	fs->be = be;
+	pthread_mutex_init(&fs->files_mu, NULL);
 	fs->nt = node_table_new(cfg->base, sink, sink_ctx);
 	virt_init(&fs->virt);
-	if (!fs->cfg.base || !fs->cfg.datafile || !fs->nt) {
+	fs->events = events_new(cfg->events_hooks);
+	if (!fs->cfg.base || !fs->cfg.datafile || !fs->nt || !fs->events) {
 		fs_free(fs);
 		return NULL;
 	}
@@ -35,7 +37,11 @@ void fs_free(struct fs *fs)
 {
 	if (!fs)
 		return;
+	while (fs->files)             /* open when the mount ended: commit nothing */
+		fs_discard(fs, fs->files);
+	pthread_mutex_destroy(&fs->files_mu);
 	node_table_free(fs->nt);
+	events_free(fs->events);
 	virt_destroy(&fs->virt);
 	free((char *)fs->cfg.base);
 	free((char *)fs->cfg.datafile);
@@ -52,9 +58,36 @@ struct virt *fs_virt(struct fs *fs)
 	return &fs->virt;
 }
 
+struct events *fs_events(struct fs *fs)
+{
+	return fs->events;
+}
+
+static bool has_extension(const char *name);
+static bool is_root_entry(struct fs *fs, const struct entry *e);
+
+/* Whether `ev` leaves the type e's name shows as it is (fs_kind_of), judged
+ * from the facts of before it (kind_stable_fn, node.h). A data change turns
+ * only a childless, extensionless znode between file and directory (empty:
+ * a directory); a change of children only one whose data or name makes it a
+ * file when it has none. Creation and deletion always change the name. */
+static bool kind_stable(void *ctx, const struct entry *e, enum zevent ev)
+{
+	struct fs *fs = ctx;
+
+	if (!e->valid || !e->node || (ev != ZEV_CHANGED && ev != ZEV_CHILD))
+		return false;
+	if (is_root_entry(fs, e) || e->stat.ephemeral_owner != 0 ||
+	    (e->made && (e->made_czxid == 0 || e->made_czxid == e->stat.czxid)))
+		return true;
+	if (ev == ZEV_CHANGED)
+		return e->stat.num_children > 0 || has_extension(e->name);
+	return e->stat.data_length == 0 && !has_extension(e->name);
+}
+
 void fs_on_watch(struct fs *fs, enum zevent ev, const char *path)
 {
-	node_on_watch(fs->nt, ev, path);
+	node_on_watch(fs->nt, ev, path, kind_stable, fs);
 }
 
 bool fs_on_state(struct fs *fs, enum zstate state, bool expired)
@@ -64,7 +97,10 @@ bool fs_on_state(struct fs *fs, enum zstate state, bool expired)
 	if (expired)
 		node_on_expired(fs->nt);
 	clock_gettime(CLOCK_REALTIME, &now);
-	return virt_set_state(&fs->virt, state, &now);
+	if (!virt_set_state(&fs->virt, state, &now))
+		return false;
+	events_push(fs->events, state);
+	return true;
 }
 
 /* ---- the mapping ---- */
@@ -131,17 +167,29 @@ void fs_node_attr(struct fs *fs, const struct node *n, const struct zstat *zs,
 		a->st_mode = (a->st_mode & S_IFMT) | n->mode;
 }
 
-void fs_fill_state_attr(struct fs *fs, struct stat *a)
+uint64_t fs_virt_ino(uint64_t parent, const char *name)
+{
+	if (parent != NODE_ROOT_INO)
+		return 0;
+	if (strcmp(name, VIRT_STATE_NAME) == 0)
+		return NODE_STATE_INO;
+	return strcmp(name, EVENTS_NAME) == 0 ? NODE_EVENTS_INO : 0;
+}
+
+/* `.state`: its text's size; `.events`: a stream, size 0. Both change at
+ * every transition. */
+void fs_fill_virt_attr(struct fs *fs, uint64_t ino, struct stat *a)
 {
 	char text[16];
 
 	memset(a, 0, sizeof(*a));
-	a->st_ino = NODE_STATE_INO;
+	a->st_ino = ino;
 	a->st_mode = S_IFREG | (0444 & ~fs->cfg.umask);
 	a->st_nlink = 1;
 	a->st_uid = fs->cfg.uid;
 	a->st_gid = fs->cfg.gid;
-	a->st_size = (off_t)virt_state_text(&fs->virt, text, sizeof(text));
+	if (ino == NODE_STATE_INO)
+		a->st_size = (off_t)virt_state_text(&fs->virt, text, sizeof(text));
 	a->st_blksize = 4096;
 	a->st_mtim = virt_state_changed(&fs->virt);
 	a->st_ctim = a->st_mtim;
@@ -281,9 +329,8 @@ int fs_lookup(struct fs *fs, uint64_t parent, const char *name, struct fs_entry 
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (parent == NODE_ROOT_INO && strcmp(name, VIRT_STATE_NAME) == 0) {
-		out->ino = NODE_STATE_INO;
-		fs_fill_state_attr(fs, &out->attr);
+	if ((out->ino = fs_virt_ino(parent, name)) != 0) {
+		fs_fill_virt_attr(fs, out->ino, &out->attr);
 		out->entry_timeout = fs->cfg.cache_timeout;
 		return 0;
 	}
@@ -331,7 +378,7 @@ int fs_lookup(struct fs *fs, uint64_t parent, const char *name, struct fs_entry 
 
 void fs_forget(struct fs *fs, uint64_t ino, uint64_t nlookup)
 {
-	if (ino == NODE_STATE_INO)
+	if (fs_is_virt_ino(ino))
 		return;
 	node_forget(fs->nt, ino, nlookup);
 }
@@ -425,7 +472,7 @@ int fs_child(struct fs *fs, uint64_t parent, const char *name, bool creating,
 
 int fs_name_check(struct fs *fs, const struct node *pn, const char *name)
 {
-	if (pn->ino == NODE_ROOT_INO && strcmp(name, VIRT_STATE_NAME) == 0)
+	if (fs_virt_ino(pn->ino, name))
 		return EEXIST;
 	if (strcmp(name, fs->cfg.datafile) == 0)
 		return EEXIST;
@@ -444,8 +491,8 @@ int fs_getattr(struct fs *fs, uint64_t ino, struct stat *st, double *timeout)
 	struct node *n;
 	int rc;
 
-	if (ino == NODE_STATE_INO) {
-		fs_fill_state_attr(fs, st);
+	if (fs_is_virt_ino(ino)) {
+		fs_fill_virt_attr(fs, ino, st);
 		*timeout = 0;
 		return 0;
 	}

@@ -30,6 +30,7 @@
 
 #include "backend.h"
 #include "node.h"
+#include "events.h"
 #include "virt.h"
 
 struct fs_config {
@@ -46,6 +47,8 @@ struct fs_config {
 	 * (the notify queue is drained). NULL: nothing to wait for. */
 	void (*sync_notices)(void *ctx);
 	void *sync_ctx;
+	/* How a `.events` read blocks (events.h); NULL: it never does (EAGAIN). */
+	const struct events_hooks *events_hooks;
 };
 
 
@@ -58,6 +61,7 @@ void fs_free(struct fs *fs);
 
 struct node_table *fs_table(struct fs *fs);
 struct virt *fs_virt(struct fs *fs);
+struct events *fs_events(struct fs *fs);
 
 /* Backend events (backend.h thread rules). fs_on_state returns true when the
  * state of `.state` changed, so that the caller can announce it. */
@@ -111,6 +115,9 @@ struct fs_open_reply {
 	bool keep_cache;   /* the kernel's cached pages are of this very version */
 	bool direct_io;    /* every read and write comes to the daemon: always, for
 	                    * files (their data is cached here, not in the kernel) */
+	bool nonseekable;  /* a stream: `.events` */
+	bool noflush;      /* close sends no FLUSH: the virtual files (their close
+	                    * then succeeds even as the mount ends) */
 };
 int fs_open(struct fs *fs, uint64_t ino, int flags, struct fs_file **fh,
 	    struct fs_open_reply *reply);
@@ -120,7 +127,9 @@ int fs_open(struct fs *fs, uint64_t ino, int flags, struct fs_file **fh,
 int fs_create(struct fs *fs, uint64_t parent, const char *name, int flags,
 	      struct fs_entry *out, struct fs_file **fh, struct fs_open_reply *reply);
 /* Up to `size` bytes at `off`: *buf points into the handle's snapshot, or
- * into *copy (malloc'd, the caller frees) for a handle that may write. */
+ * into *copy (malloc'd, the caller frees) for a handle that may write.
+ * `.events` (offsets ignored): the lines there are now, EAGAIN if none, 0
+ * bytes at the end; a read that blocks goes through fs_file_events. */
 int fs_read(struct fs *fs, struct fs_file *fh, size_t size, off_t off,
 	    const char **buf, size_t *len, char **copy);
 /* Write all of `buf` into the handle's buffer at `off` (at the end with
@@ -139,6 +148,8 @@ void fs_release(struct fs *fs, struct fs_file *fh);
 /* Free a handle the kernel never got (its open or create reply failed):
  * nothing it owes is committed. */
 void fs_discard(struct fs *fs, struct fs_file *fh);
+/* The `.events` reader of a handle (events.h), NULL for any other file. */
+struct events_reader *fs_file_events(const struct fs_file *fh);
 
 /* Namespace. All fail with EROFS under -o ro and EINVAL for names ZooKeeper
  * refuses. mkdir: `out` is a counted entry. rmdir: ENOTEMPTY with children

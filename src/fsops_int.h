@@ -15,6 +15,10 @@ struct fs {
 	struct backend be;        /* const */
 	struct node_table *nt;    /* has its own lock */
 	struct virt virt;         /* has its own lock */
+	struct events *events;    /* has its own lock */
+	pthread_mutex_t files_mu;
+	struct fs_file *files;    /* files_mu: every open handle (fs_free frees
+	                           * those the kernel never released) */
 };
 
 /* What is known of one znode for the length of one request: borrowed from the
@@ -34,6 +38,8 @@ struct fs_file {
 	struct zdata *data;       /* const: read-only handles, the value at open */
 	size_t text_len;          /* const: .state, its text at open */
 	char text[16];
+	struct events_reader *reader; /* const: .events */
+	struct fs_file *prev, *next;  /* fs->files_mu */
 	/* Handles that may write: */
 	struct node *node;        /* const, pinned; node->entry may change (rename) */
 	struct entry *created;    /* const: the entry of a deferred create (pinned) */
@@ -64,7 +70,14 @@ void fs_node_attr(struct fs *fs, const struct node *n, const struct zstat *zs,
 		  struct stat *a);
 
 /* struct stat of `.state`. */
-void fs_fill_state_attr(struct fs *fs, struct stat *a);
+void fs_fill_virt_attr(struct fs *fs, uint64_t ino, struct stat *a);
+/* The inode of a virtual file `name` in `parent` (.state, .events in the
+ * root), or 0. */
+uint64_t fs_virt_ino(uint64_t parent, const char *name);
+static inline bool fs_is_virt_ino(uint64_t ino)
+{
+	return ino == NODE_STATE_INO || ino == NODE_EVENTS_INO;
+}
 
 /* Borrow the cached facts of a valid entry. */
 void fs_facts_from_entry(const struct entry *e, struct facts *out);

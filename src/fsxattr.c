@@ -61,7 +61,7 @@ int fs_getxattr(struct fs *fs, uint64_t ino, const char *name, char **value, siz
 	size_t key;
 	int rc;
 
-	if (ino == NODE_STATE_INO || strncmp(name, XATTR_PREFIX, strlen(XATTR_PREFIX)) != 0)
+	if (fs_is_virt_ino(ino) || strncmp(name, XATTR_PREFIX, strlen(XATTR_PREFIX)) != 0)
 		return ENODATA;
 	name += strlen(XATTR_PREFIX);
 	for (key = 0; key < NKEYS && strcmp(name, xattr_keys[key]) != 0; key++)
@@ -93,7 +93,7 @@ int fs_listxattr(struct fs *fs, uint64_t ino, char **list, size_t *len)
 	(void)fs;
 	*list = NULL;
 	*len = 0;
-	if (ino == NODE_STATE_INO)
+	if (fs_is_virt_ino(ino))
 		return 0;
 	for (size_t i = 0; i < NKEYS; i++)
 		total += strlen(XATTR_PREFIX) + strlen(xattr_keys[i]) + 1;

@@ -28,6 +28,10 @@
 #include "source.h"
 #include "zk.h"
 
+/* Worker threads at most: enough that every process blocked in a request
+ * (a few per process) has one, for hundreds of processes. */
+#define ZKFS_MAX_THREADS 256
+
 struct daemon {
 	struct options opt;
 	struct source src;
@@ -155,6 +159,7 @@ static int prepare(struct daemon *d, char *err, size_t errlen)
 		.ro = d->opt.ro,
 		.max_size = d->opt.max_size,
 		.sync_notices = notify_sync,
+		.events_hooks = &zkfs_events_hooks,
 	};
 	if (strchr(fc.datafile, '/') || !fc.datafile[0] || strcmp(fc.datafile, ".") == 0 ||
 	    strcmp(fc.datafile, "..") == 0) {
@@ -296,6 +301,10 @@ static int serve(struct daemon *d)
 	}
 	fuse_loop_cfg_set_clone_fd(lc, 1);
 	fuse_loop_cfg_set_idle_threads(lc, 10);
+	/* libfuse's default of 10 workers starves under many writers: each
+	 * commit waits (notify_sync) for the notify thread, which may wait for
+	 * a directory lock held by a process whose LOOKUP needs a worker. */
+	fuse_loop_cfg_set_max_threads(lc, ZKFS_MAX_THREADS);
 	rc = fuse_session_loop_mt(d->se, lc);
 	fuse_remove_signal_handlers(d->se);
 	fuse_loop_cfg_destroy(lc);
@@ -306,6 +315,8 @@ static void teardown(struct daemon *d, bool mounted)
 {
 	if (d->nq)
 		notify_stop(d->nq);
+	if (d->fs)
+		events_end(fs_events(d->fs));   /* `.events` readers see EOF */
 	if (mounted)
 		fuse_session_unmount(d->se);
 	if (d->nq)

@@ -545,17 +545,26 @@ static void send_entry(struct node_table *t, struct entry *e)
 	}
 }
 
-void node_on_watch(struct node_table *t, enum zevent ev, const char *path)
+void node_on_watch(struct node_table *t, enum zevent ev, const char *path,
+		   kind_stable_fn kind_stable, void *ctx)
 {
 	struct entry *e;
 
 	node_lock(t);
 	e = node_entry(t, path);
 	if (e) {
-		log_debug("%s: watch event %d", path, (int)ev);
+		bool name_too = !kind_stable || !kind_stable(ctx, e, ev);
+
+		log_debug("%s: watch event %d%s", path, (int)ev, name_too ? "" : " (inode only)");
 		e->epoch++;
-		drop_facts(e);
-		send_entry(t, e);
+		if (name_too) {
+			drop_facts(e);
+			send_entry(t, e);
+		} else {
+			drop_facts(e);
+			send_inode(t, e->node);
+			send_inode(t, e->datafile);
+		}
 		if (ev == ZEV_DELETED) {
 			node_detach(t, e->node);
 			node_detach(t, e->datafile);

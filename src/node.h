@@ -39,6 +39,7 @@
 
 #define NODE_ROOT_INO   1u
 #define NODE_STATE_INO  2u
+#define NODE_EVENTS_INO 3u
 #define NODE_FIRST_INO  16u
 
 /* The table frees the entries nothing refers to (no inode, pin or deferred
@@ -51,6 +52,7 @@ enum node_kind {
 	NK_FILE,       /* a znode shown as a file */
 	NK_DATAFILE,   /* the `.data` file of a directory: its znode's data */
 	NK_STATE,      /* `.state` */
+	NK_EVENTS,     /* `.events` */
 };
 
 enum notice_kind {
@@ -194,8 +196,15 @@ bool node_store_absent(struct node_table *t, struct entry *e, uint64_t epoch);
 void node_forget(struct node_table *t, uint64_t ino, uint64_t nlookup);
 
 /* A watch fired (backend event thread). Drops the facts of `path`, bumps its
- * epoch, detaches its inode on ZEV_DELETED, and sends the notices. */
-void node_on_watch(struct node_table *t, enum zevent ev, const char *path);
+ * epoch, detaches its inode on ZEV_DELETED, and sends the notices: for the
+ * inode (and its `.data`), and for its name in its directory unless
+ * `kind_stable` (called with the lock held, the entry's facts of before the
+ * event still there) says that this event cannot change the type the name
+ * shows: then the kernel keeps the name, and only asks for the attributes and
+ * data again. kind_stable may be NULL (always the name too). */
+typedef bool (*kind_stable_fn)(void *ctx, const struct entry *e, enum zevent ev);
+void node_on_watch(struct node_table *t, enum zevent ev, const char *path,
+		   kind_stable_fn kind_stable, void *ctx);
 
 /* The session expired: every watch is gone. Drop every fact and send a notice
  * for every inode and dentry the kernel may cache. */

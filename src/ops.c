@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,6 +139,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->fh = (uint64_t)(uintptr_t)fh;
 	fi->keep_cache = r.keep_cache;
 	fi->direct_io = r.direct_io;
+	fi->nonseekable = r.nonseekable;
+	fi->noflush = r.noflush;
 	if (fuse_reply_open(req, fi) != 0)
 		fs_discard(fs_of(req), fh);   /* an O_TRUNC the caller never saw succeed */
 }
@@ -167,15 +170,93 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	}
 }
 
+/* ---- `.events`: a read with nothing to return is parked (events.h) ---- */
+
+static void events_answer(void *ctx, void *req, const char *buf, size_t len)
+{
+	(void)ctx;
+	fuse_reply_buf(req, buf, len);
+}
+
+static bool events_interrupted(void *ctx, void *req)
+{
+	(void)ctx;
+	return fuse_req_interrupted(req) != 0;
+}
+
+static void events_wake(void *ctx, void *ph)
+{
+	(void)ctx;
+	fuse_lowlevel_notify_poll(ph);
+	fuse_pollhandle_destroy(ph);
+}
+
+static void events_drop(void *ctx, void *ph)
+{
+	(void)ctx;
+	fuse_pollhandle_destroy(ph);
+}
+
+const struct events_hooks zkfs_events_hooks = {
+	.answer = events_answer,
+	.interrupted = events_interrupted,
+	.wake = events_wake,
+	.drop = events_drop,
+};
+
+/* An INTERRUPT for a parked read (Ctrl-C): EINTR, unless it was answered.
+ * The request stays valid during this call (libfuse holds a reference);
+ * `data` is the fs, which outlives every request. */
+static void events_on_interrupt(fuse_req_t req, void *data)
+{
+	if (events_cancel(fs_events(data), req))
+		fuse_reply_err(req, EINTR);
+}
+
+/* Register for interrupts first, then park: events_read checks under its
+ * lock whether the request was interrupted in between. */
+static void events_op_read(fuse_req_t req, struct events_reader *r, size_t size)
+{
+	struct fs *fs = fs_of(req);
+	char buf[4096];
+	ssize_t n;
+
+	fuse_req_interrupt_func(req, events_on_interrupt, fs);
+	n = events_read(fs_events(fs), r, buf, size < sizeof(buf) ? size : sizeof(buf), req);
+	if (n >= 0)
+		fuse_reply_buf(req, buf, (size_t)n);
+	else if (n != -EAGAIN)
+		fuse_reply_err(req, (int)-n);
+}
+
+static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		    struct fuse_pollhandle *ph)
+{
+	struct events_reader *r = fs_file_events(fh_of(fi));
+	unsigned revents = POLLIN | POLLRDNORM;
+
+	(void)ino;
+	if (r && !events_poll(fs_events(fs_of(req)), r, ph))
+		revents = 0;
+	else if (!r && ph)
+		fuse_pollhandle_destroy(ph);
+	fuse_reply_poll(req, revents);
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	const char *buf;
 	char *copy;
 	size_t len;
-	int rc = fs_read(fs_of(req), fh_of(fi), size, off, &buf, &len, &copy);
+	int rc;
 
 	(void)ino;
+	if (fs_file_events(fh_of(fi))) {
+		events_op_read(req, fs_file_events(fh_of(fi)), size);
+		return;
+	}
+	rc = fs_read(fs_of(req), fh_of(fi), size, off, &buf, &len, &copy);
 	if (rc)
 		fuse_reply_err(req, rc);
 	else
@@ -470,4 +551,5 @@ const struct fuse_lowlevel_ops zkfs_ops = {
 	.listxattr    = op_listxattr,
 	.removexattr  = op_removexattr,
 	.create       = op_create,
+	.poll         = op_poll,
 };

@@ -8,6 +8,10 @@
 
 #include <fuse_lowlevel.h>
 
+#include "events.h"
+
 extern const struct fuse_lowlevel_ops zkfs_ops;
+/* How `.events` reads block: parked requests, answered later (events.h). */
+extern const struct events_hooks zkfs_events_hooks;
 
 #endif

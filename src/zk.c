@@ -121,6 +121,8 @@ static void session_event(struct zk *zk, struct zkh *h, zhandle_t *zh, int state
 {
 	bool expired = false, change;
 	enum zstate to;
+	int64_t sid;
+	int tmo;
 
 	pthread_mutex_lock(&zk->cb_mu);
 	pthread_mutex_lock(&zk->mu);
@@ -140,10 +142,19 @@ static void session_event(struct zk *zk, struct zkh *h, zhandle_t *zh, int state
 		zk->gen++;
 		pthread_cond_broadcast(&zk->cond);
 	}
+	sid = zk->session_id;
+	tmo = zk->session_timeout;
 	pthread_mutex_unlock(&zk->mu);
-	if (change) {
+	if (change && to == ZS_CONNECTED) {
+		/* The session id tells a move to another server (same id) from
+		 * a new session after an expiry (another id). */
+		log_info("zookeeper: %s (session 0x%llx, timeout %d ms)", zstate_name(to),
+			 (unsigned long long)sid, tmo);
+	} else if (change) {
 		log_info("zookeeper: %s%s", zstate_name(to),
 			 expired ? " (session expired)" : "");
+	}
+	if (change) {
 		if (zk->ev.on_state)
 			zk->ev.on_state(zk->ev.ctx, to, expired);
 	}

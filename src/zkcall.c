@@ -349,10 +349,9 @@ static void take_result(const struct batch *b, struct slot *s, struct zfetch *o)
 	}
 }
 
-static int be_fetch(void *impl, const char *const *paths, size_t n, unsigned what,
-		    struct zfetch *out)
+static int fetch_call(struct zk *zk, const char *const *paths, size_t n, unsigned what,
+		      bool watch, struct zfetch *out)
 {
-	struct zk *zk = impl;
 	struct batch *b;
 	int err;
 
@@ -367,13 +366,24 @@ static int be_fetch(void *impl, const char *const *paths, size_t n, unsigned wha
 		return ENOMEM;
 	}
 	b->what = what;
-	b->watch = true;
+	b->watch = watch;
 	err = batch_call(b);
 	if (!err)
 		for (size_t i = 0; i < n; i++)
 			take_result(b, &b->slots[i], &out[i]);
 	batch_release(b);
 	return err;
+}
+
+static int be_fetch(void *impl, const char *const *paths, size_t n, unsigned what,
+		    struct zfetch *out)
+{
+	return fetch_call(impl, paths, n, what, true, out);
+}
+
+int zk_read_back(struct zk *zk, const char *const *paths, size_t n, struct zfetch *out)
+{
+	return fetch_call(zk, paths, n, FETCH_DATA, false, out);
 }
 
 /* One request on one path: the slot's final errno, or the call's. */

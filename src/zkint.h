@@ -82,6 +82,10 @@ void zk_leave(struct zk *zk);
  * release what its unanswered requests held and wake their callers. */
 void zk_reap(struct zk *zk, const struct zkh *h);
 
+/* zkcall.c: fetch the data and stat of `n` paths without leaving watches
+ * (what zkwrite.c reads back after a write of unknown outcome); as fetch. */
+int zk_read_back(struct zk *zk, const char *const *paths, size_t n, struct zfetch *out);
+
 /* zkbatch.c: free every batch left (zk_free, after all handles are closed). */
 void zk_batches_free(struct zk *zk);
 

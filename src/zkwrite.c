@@ -7,10 +7,13 @@
  * refused at once by the client, e.g. ZINVALIDSTATE while a session is being
  * replaced) the call waits and tries again within its deadline, as reads do.
  * Once the client has taken it (slot.sent), a connection error or the
- * deadline ends the call with EIO and "<path>: <ZERROR>, outcome unknown" in
- * the log: the server may or may not have applied it, and sending it again
+ * deadline leaves the outcome unknown ("<path>: <ZERROR>, outcome unknown" in
+ * the log): the server may or may not have applied it, and sending it again
  * could apply it twice (a set of version -1) or report a success as a failure
- * (a create that then finds its own node: EEXIST).
+ * (a create that then finds its own node: EEXIST). So the call reads back
+ * what it wrote instead, within one more timeout (read_back below): success
+ * when ZooKeeper shows the write applied, EIO when it shows it not applied or
+ * cannot tell (or cannot be reached).
  *
  * Logging: EEXIST, ENOENT, ESTALE and ENOTEMPTY are outcomes the caller
  * expects and reports, so they are logged at debug level; every other failure
@@ -241,6 +244,101 @@ static int prepare_multi(struct batch *b)
 	return 0;
 }
 
+/* ---- an unknown outcome, read back ---- */
+
+enum seen { SEEN_APPLIED, SEEN_NOT_APPLIED, SEEN_UNCLEAR };
+
+static bool same_value(const struct zop *op, const struct zfetch *f)
+{
+	size_t len = f->data ? f->data->len : 0;
+
+	return len == op->len && (len == 0 || memcmp(f->data->bytes, op->data, len) == 0);
+}
+
+/* What the read-back `f` of op's path says of op. */
+static enum seen seen_of(const struct zop *op, const struct zfetch *f)
+{
+	switch (op->type) {
+	case ZOP_CREATE:
+		if (f->err == ENOENT)
+			return SEEN_NOT_APPLIED;
+		return f->err == 0 && f->stat.version == 0 && same_value(op, f) ?
+			SEEN_APPLIED : SEEN_UNCLEAR;
+	case ZOP_SET:
+		if (f->err != 0)
+			return SEEN_UNCLEAR;
+		if (op->version < 0)    /* an overwrite: its value shows, or not */
+			return same_value(op, f) ? SEEN_APPLIED : SEEN_UNCLEAR;
+		if (f->stat.version == op->version)
+			return SEEN_NOT_APPLIED;
+		return f->stat.version == op->version + 1 && same_value(op, f) ?
+			SEEN_APPLIED : SEEN_UNCLEAR;
+	case ZOP_DELETE:
+		if (f->err == ENOENT)
+			return SEEN_APPLIED;
+		return f->err == 0 && (op->version < 0 || f->stat.version == op->version) ?
+			SEEN_NOT_APPLIED : SEEN_UNCLEAR;
+	case ZOP_CHECK:
+		break;
+	}
+	return SEEN_UNCLEAR;
+}
+
+/*
+ * After a write of unknown outcome: read back every path it wrote and decide.
+ * 0 (applied: *st gets the stat of a create or set) when every operation
+ * shows applied, EIO when every one shows not applied or when it cannot be
+ * told (someone else changed the node since, or no answer in time). A multi
+ * is atomic: all applied or none.
+ */
+static int read_back(struct zk *zk, const struct zop *ops, size_t n, struct zstat *st)
+{
+	const char **paths = calloc(n, sizeof(*paths));
+	struct zfetch *f = calloc(n, sizeof(*f));
+	size_t applied = 0, not_applied = 0, checked = 0;
+	int err = EIO;
+
+	if (!paths || !f) {
+		free(paths);
+		free(f);
+		log_err("%s: out of memory to read back a write of unknown outcome", ops[0].path);
+		return EIO;
+	}
+	for (size_t i = 0; i < n; i++)
+		paths[i] = ops[i].path;
+	if (zk_read_back(zk, paths, n, f) != 0) {
+		log_warn("%s: read back failed: the write's outcome stays unknown", ops[0].path);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (ops[i].type == ZOP_CHECK)
+			continue;
+		checked++;
+		switch (seen_of(&ops[i], &f[i])) {
+		case SEEN_APPLIED:     applied++;     break;
+		case SEEN_NOT_APPLIED: not_applied++; break;
+		case SEEN_UNCLEAR:     break;
+		}
+	}
+	if (checked && applied == checked) {
+		err = 0;
+		if (st)
+			*st = f[0].stat;
+		log_warn("%s: read back: the write was applied", ops[0].path);
+	} else if (checked && not_applied == checked) {
+		log_warn("%s: read back: the write was not applied", ops[0].path);
+	} else {
+		log_warn("%s: read back: changed since by someone else, the write's outcome "
+			 "stays unknown", ops[0].path);
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		zfetch_clear(&f[i]);
+	free(f);
+	free(paths);
+	return err;
+}
+
 /* ---- calls ---- */
 
 /*
@@ -251,7 +349,9 @@ static int prepare_multi(struct batch *b)
 static int write_call(struct zk *zk, const struct zop *ops, size_t n, bool multi,
 		      struct zstat *st, size_t *failed)
 {
+	const struct slot *s;
 	struct batch *b;
+	bool unknown;
 	int err;
 
 	if (failed)
@@ -277,9 +377,10 @@ static int write_call(struct zk *zk, const struct zop *ops, size_t n, bool multi
 		return ENOMEM;
 	}
 	err = batch_call(b);
+	s = &b->slots[0];
+	/* Sent, and then no answer or a connection error: unknown. */
+	unknown = s->sent && (err == EIO || (err == 0 && s->err == EIO && batch_retryable(s->zrc)));
 	if (!err) {
-		const struct slot *s = &b->slots[0];
-
 		err = s->err;
 		if (!err && st)
 			*st = s->st[0];
@@ -289,6 +390,8 @@ static int write_call(struct zk *zk, const struct zop *ops, size_t n, bool multi
 			*failed = failing_op(b);
 	}
 	batch_release(b);
+	if (unknown)
+		err = read_back(zk, ops, n, st);
 	return err;
 }
 

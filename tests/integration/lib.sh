@@ -14,6 +14,13 @@
 # Optional:
 #   ZK_SERVER_SH   zkServer.sh to use (default /usr/share/zookeeper/bin/zkServer.sh)
 #   KEEP_TMP=1     keep the test's temp dir (logs) after it ends
+#   ZKFS_WRAPPER   a command line that zkfs_mount puts before "$ZKFS_BIN"
+#                  (word-split), e.g. tools/valgrind's "valgrind
+#                  --log-file=%q{TEST_DIR}/valgrind.%p.log ...". The cleanup
+#                  fails the test on any valgrind log in $TEST_DIR that reports
+#                  errors or lacks its ERROR SUMMARY (a daemon killed early).
+#   ZKFS_WAIT_SCALE  integer factor for lib.sh's own waits on the daemon
+#                  (mount ready, exit after unmount); default 1
 #
 # Exit codes: 0 pass, 1 fail. There is no skip: a machine without /dev/fuse
 # or java cannot prove anything, so the test fails and says what is missing.
@@ -88,15 +95,18 @@ _pid_alive() {
 }
 _pid_gone() { ! _pid_alive "$1"; }
 
+# blocked_on_fuse PID: PID waits in the kernel for the answer to a FUSE request.
+blocked_on_fuse() { [ "$(cat "/proc/$1/wchan" 2>/dev/null)" = request_wait_answer ]; }
+
 # stop_pid PID [SEC]: SIGTERM, wait (default 10 s), SIGKILL; reap if our child.
 stop_pid() {
 	local pid=$1 secs=${2:-10}
 	if _pid_alive "$pid"; then
-		kill -TERM "$pid" 2>/dev/null
-		kill -CONT "$pid" 2>/dev/null
+		kill -TERM "$pid" 2>/dev/null || true   # it may be gone already
+		kill -CONT "$pid" 2>/dev/null || true   # (set -e in the tests)
 		if ! wait_until "$secs" _pid_gone "$pid"; then
 			info "PID $pid ignored SIGTERM for $secs s; SIGKILL"
-			kill -KILL "$pid" 2>/dev/null
+			kill -KILL "$pid" 2>/dev/null || true
 			wait_until 10 _pid_gone "$pid" || info "PID $pid survived SIGKILL"
 		fi
 	fi
@@ -171,10 +181,11 @@ zkfs_mount() {
 	_ZKFS_N=$((_ZKFS_N + 1))
 	ZKFS_LOG=$TEST_DIR/zkfs.$_ZKFS_N.log
 	info "mount: zkfs ${args[*]}"
-	"$ZKFS_BIN" "${args[@]}" </dev/null >"$ZKFS_LOG" 2>&1 &
+	# shellcheck disable=SC2086 # ZKFS_WRAPPER is a command line: split it
+	${ZKFS_WRAPPER:-} "$ZKFS_BIN" "${args[@]}" </dev/null >"$ZKFS_LOG" 2>&1 &
 	ZKFS_PID=$!
 	_LIB_DAEMONS+=("$ZKFS_PID $mnt")
-	if ! wait_until 30 _mount_ready_or_dead "$mnt" "$ZKFS_PID" || _pid_gone "$ZKFS_PID"; then
+	if ! wait_until $((30 * ${ZKFS_WAIT_SCALE:-1})) _mount_ready_or_dead "$mnt" "$ZKFS_PID" || _pid_gone "$ZKFS_PID"; then
 		local how="is still running"
 		if _pid_gone "$ZKFS_PID"; then
 			local rc=0
@@ -184,7 +195,7 @@ zkfs_mount() {
 		printf -- '----- zkfs log (%s) -----\n' "$ZKFS_LOG" >&2
 		cat "$ZKFS_LOG" >&2
 		printf -- '-----\n' >&2
-		fail "zkfs_mount $src $mnt: $mnt/.state did not read CONNECTED within 30 s; the daemon $how"
+		fail "zkfs_mount $src $mnt: $mnt/.state did not read CONNECTED within $((30 * ${ZKFS_WAIT_SCALE:-1})) s; the daemon $how"
 	fi
 }
 
@@ -199,10 +210,15 @@ zkfs_umount() {
 		fi
 	done
 	[ -n "$pid" ] || pid=$(zkfs_pids_for "$mnt" | head -n1)
-	fusermount3 -u "$mnt" || fail "fusermount3 -u $mnt failed"
+	if ! fusermount3 -u "$mnt"; then
+		# leave it to the cleanup trap, which no longer lists it otherwise
+		[ -n "$pid" ] && _LIB_DAEMONS+=("$pid $mnt")
+		track_mount "$mnt"
+		fail "fusermount3 -u $mnt failed"
+	fi
 	if [ -n "$pid" ]; then
-		wait_until 20 _pid_gone "$pid" ||
-			fail "the zkfs daemon (PID $pid) did not exit within 20 s after unmounting $mnt"
+		wait_until $((20 * ${ZKFS_WAIT_SCALE:-1})) _pid_gone "$pid" ||
+			fail "the zkfs daemon (PID $pid) did not exit within $((20 * ${ZKFS_WAIT_SCALE:-1})) s after unmounting $mnt"
 		ZKFS_STATUS=0
 		wait "$pid" 2>/dev/null || ZKFS_STATUS=$?
 	fi
@@ -692,7 +708,7 @@ cleanup() {
 		pid=${entry%% *}
 		mnt=${entry#* }
 		_force_umount "$mnt"
-		wait_until 10 _pid_gone "$pid" || stop_pid "$pid" 10
+		wait_until $((10 * ${ZKFS_WAIT_SCALE:-1})) _pid_gone "$pid" || stop_pid "$pid" 10
 		wait "$pid" 2>/dev/null
 	done
 	for mnt in "${_LIB_MOUNTS[@]}"; do
@@ -707,6 +723,17 @@ cleanup() {
 		[ -s "$p" ] || continue
 		if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$p"; then
 			printf '[%s] FAIL: a sanitizer report in %s\n' "$TEST_NAME" "$p" >&2
+			rc=1
+		fi
+	done
+	# A daemon run under valgrind (ZKFS_WRAPPER) writes its own log: errors
+	# (leaks of the kinds the wrapper counts as errors included) fail the
+	# test, and so does a log without its final summary (killed early).
+	for p in "$TEST_DIR"/valgrind.*.log; do
+		[ -f "$p" ] || continue
+		if grep -Eq '== ERROR SUMMARY: [1-9]' "$p" || ! grep -q '== ERROR SUMMARY:' "$p"; then
+			printf '[%s] FAIL: valgrind reports errors (or no summary) in %s\n' "$TEST_NAME" "$p" >&2
+			cat "$p" >&2
 			rc=1
 		fi
 	done
@@ -742,212 +769,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# ---------------------------------------------------------------- ensemble
-
-# A 3-server ZooKeeper ensemble on loopback, for failover tests. Each server
-# has its own dir $TEST_DIR/ens/N (conf, data with myid, log), its own client
-# port and quorum/election ports, runs through zkServer.sh like zk_start's
-# server, and is tracked by PID. The EXIT trap stops all of them (on_cleanup).
-#
-# Exports ZK_ENS_HOSTPORTS ("127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3"), and the
-# arrays ZK_ENS_PORTS[1..3] (client ports), ZK_ENS_PIDS[1..3] (PIDs, empty when
-# stopped) and ZK_ENS_DIRS[1..3].
-ZK_ENS_PORTS=()
-ZK_ENS_PIDS=()
-ZK_ENS_DIRS=()
-ZK_ENS_HOSTPORTS=
-
-# _ens_4lw PORT CMD: a four-letter word to 127.0.0.1:PORT (bounded, 5 s).
-_ens_4lw() {
-	# shellcheck disable=SC2016 # $0 and $1 expand in the inner bash
-	timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
-		printf %s "$1" >&3 || exit 1
-		cat <&3' "$1" "$2" 2>/dev/null
-}
-
-# zk_ensemble_mode N: "leader", "follower" or "" (down, not serving).
-zk_ensemble_mode() {
-	_ens_4lw "${ZK_ENS_PORTS[$1]}" srvr | sed -n 's/^Mode: *//p'
-}
-
-# _ens_serving N: server N answers ruok and serves as leader or follower.
-_ens_serving() {
-	local m
-	[ "$(_ens_4lw "${ZK_ENS_PORTS[$1]}" ruok)" = imok ] || return 1
-	m=$(zk_ensemble_mode "$1")
-	[ "$m" = leader ] || [ "$m" = follower ]
-}
-
-# zk_ensemble_leader: print the index (1..3) of the current leader; 1 if none.
-zk_ensemble_leader() {
-	local i
-	for i in 1 2 3; do
-		[ -n "${ZK_ENS_PIDS[$i]:-}" ] || continue
-		if [ "$(zk_ensemble_mode "$i")" = leader ]; then
-			echo "$i"
-			return 0
-		fi
-	done
-	return 1
-}
-
-# _ens_quorum_ok: every running server serves, and exactly one leads.
-_ens_quorum_ok() {
-	local i n=0 m
-	for i in 1 2 3; do
-		[ -n "${ZK_ENS_PIDS[$i]:-}" ] || continue
-		_pid_alive "${ZK_ENS_PIDS[$i]}" || return 1
-		_ens_serving "$i" || return 1
-		m=$(zk_ensemble_mode "$i")
-		[ "$m" = leader ] && n=$((n + 1))
-	done
-	[ "$n" = 1 ]
-}
-
-_ens_dump_logs() {
-	local i f
-	for i in 1 2 3; do
-		for f in "${ZK_ENS_DIRS[$i]}"/log/*; do
-			[ -f "$f" ] || continue
-			printf -- '----- %s (last 30 lines) -----\n' "$f" >&2
-			tail -n 30 "$f" >&2
-		done
-	done
-}
-
-# _ens_launch N: zkServer.sh start for server N; sets ZK_ENS_PIDS[N].
-_ens_launch() {
-	local i=$1 d=${ZK_ENS_DIRS[$1]}
-	rm -f "$d/data/zookeeper_server.pid"
-	(cd "$d" && env -u ZOOPIDFILE ZOOCFGDIR="$d/conf" ZOO_LOG_DIR="$d/log" \
-		"$d/bin/zkServer.sh" start "$d/conf/zoo.cfg") >>"$d/log/zkServer.sh.log" 2>&1 ||
-		fail "zkServer.sh start failed for ensemble server $i: $(tail -n 5 "$d/log/zkServer.sh.log")"
-	ZK_ENS_PIDS[i]=$(cat "$d/data/zookeeper_server.pid") ||
-		fail "zkServer.sh wrote no PID file for ensemble server $i"
-}
-
-# zk_ensemble_start: start the 3 servers, wait (90 s) until all serve and one leads.
-zk_ensemble_start() {
-	local real_sh real_bin sys_env cp_extra='' i p used=" " servers=
-	local -a qp ep
-	_zk_scripts
-	[ -f /usr/share/java/slf4j-simple.jar ] && cp_extra=:/usr/share/java/slf4j-simple.jar
-	# 9 distinct free ports: client, quorum, election for each server
-	for i in 1 2 3; do
-		for p in c q e; do
-			local port
-			port=$(free_port)
-			while [[ "$used" == *" $port "* ]]; do port=$(free_port); done
-			used+="$port "
-			case $p in
-			c) ZK_ENS_PORTS[i]=$port ;;
-			q) qp[i]=$port ;;
-			e) ep[i]=$port ;;
-			esac
-		done
-		servers+="server.$i=127.0.0.1:${qp[i]}:${ep[i]}"$'\n'
-	done
-	for i in 1 2 3; do
-		local d=$TEST_DIR/ens/$i
-		ZK_ENS_DIRS[i]=$d
-		mkdir -p "$d"/{conf,data,log,bin,libexec}
-		echo "$i" >"$d/data/myid"
-		ln -sf "$real_sh" "$d/bin/zkServer.sh"
-		cat >"$d/libexec/zkEnv.sh" <<-EOT
-			# generated by tests/integration/lib.sh (ensemble server $i)
-			ZOOBINDIR='$real_bin'
-			ZOOBIN='$real_bin'
-			. '$sys_env'
-			ZOOCFGDIR='$d/conf'
-			ZOOCFG='$d/conf/zoo.cfg'
-			ZOO_LOG_DIR='$d/log'
-			CLASSPATH="\$CLASSPATH$cp_extra"
-			JMXDISABLE=true
-			SERVER_JVMFLAGS='-XX:-UsePerfData -Xms32m -Xmx256m -Djava.io.tmpdir=$d'
-		EOT
-		cat >"$d/conf/zoo.cfg" <<-EOT
-			tickTime=500
-			initLimit=10
-			syncLimit=4
-			cnxTimeout=1000
-			dataDir=$d/data
-			clientPort=${ZK_ENS_PORTS[i]}
-			clientPortAddress=127.0.0.1
-			admin.enableServer=false
-			4lw.commands.whitelist=*
-			maxSessionTimeout=60000
-			$servers
-		EOT
-	done
-	ZK_ENS_HOSTPORTS="127.0.0.1:${ZK_ENS_PORTS[1]},127.0.0.1:${ZK_ENS_PORTS[2]},127.0.0.1:${ZK_ENS_PORTS[3]}"
-	export ZK_ENS_HOSTPORTS
-	on_cleanup _ens_cleanup
-	for i in 1 2 3; do
-		_ens_launch "$i"
-	done
-	if ! wait_until 90 _ens_quorum_ok; then
-		_ens_dump_logs
-		fail "the ensemble ($ZK_ENS_HOSTPORTS, PIDs ${ZK_ENS_PIDS[*]}) did not serve with one leader within 90 s"
-	fi
-	"$ZKCTL_BIN" -s "$ZK_ENS_HOSTPORTS" -t 10 exists / >/dev/null 2>&1 ||
-		fail "zkctl cannot reach the ensemble $ZK_ENS_HOSTPORTS"
-	info "ensemble up: $ZK_ENS_HOSTPORTS, PIDs ${ZK_ENS_PIDS[*]}, leader $(zk_ensemble_leader)"
-}
-
-# zk_ensemble_stop_one N [SIG]: stop server N by PID (SIGKILL by default,
-# i.e. a crash; TERM for a clean stop) and wait until it is gone.
-zk_ensemble_stop_one() {
-	local i=$1 sig=${2:-KILL} pid=${ZK_ENS_PIDS[$1]:-}
-	[ -n "$pid" ] || fail "zk_ensemble_stop_one $i: server $i is not running"
-	kill "-$sig" "$pid" 2>/dev/null || true
-	wait_until 20 _pid_gone "$pid" || {
-		kill -KILL "$pid" 2>/dev/null
-		wait_until 10 _pid_gone "$pid" || fail "ensemble server $i (PID $pid) did not stop"
-	}
-	ZK_ENS_PIDS[i]=
-	rm -f "${ZK_ENS_DIRS[$i]}/data/zookeeper_server.pid"
-	info "ensemble server $i (PID $pid, port ${ZK_ENS_PORTS[$i]}) stopped with SIG$sig"
-}
-
-# zk_ensemble_start_one N: start server N again (same config, ports, data);
-# wait (60 s) until it serves.
-zk_ensemble_start_one() {
-	local i=$1
-	[ -z "${ZK_ENS_PIDS[$i]:-}" ] || fail "zk_ensemble_start_one $i: server $i is running"
-	_ens_launch "$i"
-	wait_until 60 _ens_serving "$i" || {
-		_ens_dump_logs
-		fail "ensemble server $i (port ${ZK_ENS_PORTS[$i]}) did not serve within 60 s of its restart"
-	}
-	info "ensemble server $i restarted: PID ${ZK_ENS_PIDS[$i]}, mode $(zk_ensemble_mode "$i")"
-}
-
-# zk_ensemble_serving PID: print the index (1..3) of the server to which
-# process PID has an established TCP connection (its client port); 1 if none.
-zk_ensemble_serving() {
-	local pid=$1 i peer
-	while read -r peer; do
-		for i in 1 2 3; do
-			if [ "$peer" = "127.0.0.1:${ZK_ENS_PORTS[$i]}" ]; then
-				echo "$i"
-				return 0
-			fi
-		done
-	done < <(ss -Htnp state established 2>/dev/null |
-		awk -v p="pid=$pid," 'index($0, p) { print $4 }')
-	return 1
-}
-
-_ens_cleanup() {
-	local i
-	for i in 1 2 3; do
-		[ -n "${ZK_ENS_PIDS[$i]:-}" ] || continue
-		stop_pid "${ZK_ENS_PIDS[$i]}" 20
-		_pid_gone "${ZK_ENS_PIDS[$i]}" || {
-			info "ensemble server $i (PID ${ZK_ENS_PIDS[$i]}) did not stop"
-			return 1
-		}
-		ZK_ENS_PIDS[i]=
-	done
-	return 0
-}
+# ---------------------------------------------------------------- more
+# shellcheck source=ensemble.sh
+source "$(dirname "${BASH_SOURCE[0]}")/ensemble.sh"
+# shellcheck source=faults.sh
+source "$(dirname "${BASH_SOURCE[0]}")/faults.sh"

@@ -263,11 +263,14 @@ assert_zk_content /n/café.conf $'ok\n' "café.conf (U+00E9 is allowed)"
 sh_ok "echo > a name with U+00A0" 'echo ok >"$1"' "$MNT/nb"$'\xc2\xa0'"sp.conf"
 assert_zk_content /n/nb$'\xc2\xa0'sp.conf $'ok\n' "a name with U+00A0 (just past the refused range)"
 
-info "reserved names: .state in the root, .data anywhere"
+info "reserved names: .state and .events in the root, .data anywhere"
 wr_fails "O_CREAT|O_EXCL of .state" "open: EEXIST" -- open "$MNT/.state" creat,excl
 expect_errno EEXIST "mkdir .state" mkdir "$MNT/.state"
+wr_fails "O_CREAT|O_EXCL of .events" "open: EEXIST" -- open "$MNT/.events" creat,excl
+expect_errno EEXIST "mkdir .events" mkdir "$MNT/.events"
 expect_errno EEXIST "mkdir full/.data" mkdir "$MNT/full/.data"
 assert_zk_absent /n/.state "the refused creations of .state"
+assert_zk_absent /n/.events "the refused creations of .events"
 assert_zk_absent /n/full/.data "the refused mkdir full/.data"
 
 info "base path /: zookeeper directly under the root is refused"

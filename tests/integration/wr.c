@@ -14,6 +14,9 @@
  *         fsync              fsync(2)
  *         wait FILE          print "waiting" on stdout, then wait until FILE
  *                            exists (polling every 10 ms, at most 60 s)
+ *         poll MS            poll(2) for POLLIN, at most MS ms: print "ready"
+ *                            or "timeout" on stdout
+ *         read               one read(2) of up to 4096 bytes, copied to stdout
  *         close              close(2) (done at the end when not given)
  *   wr truncate FILE LEN     truncate(2) by path (no open handle)
  *   wr rename OLD NEW [noreplace|exchange]
@@ -30,10 +33,12 @@
  *
  * Exit: 0 when every call succeeded; else the code of the FIRST failing step:
  *   10 open, 11 write/pwrite/write-stdin, 12 ftruncate/truncate, 13 fsync,
- *   14 close, 15 rename, 16 wait (deadline passed); 2 usage or a local error.
+ *   14 close, 15 rename, 16 wait (deadline passed), 17 poll, 18 read; 2 usage or
+ *   a local error.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +48,7 @@
 
 enum {
 	EX_USAGE = 2, EX_OPEN = 10, EX_WRITE = 11, EX_TRUNC = 12, EX_FSYNC = 13,
-	EX_CLOSE = 14, EX_RENAME = 15, EX_WAIT = 16,
+	EX_CLOSE = 14, EX_RENAME = 15, EX_WAIT = 16, EX_POLL = 17, EX_READ = 18,
 };
 
 static int first_fail; /* exit code of the first failing step, 0 if none */
@@ -65,7 +70,8 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: wr open FILE FLAGS [write DATA | pwrite OFF DATA | write-stdin |\n"
-		"                           ftruncate LEN | fsync | wait FILE | close]...\n"
+		"                           ftruncate LEN | fsync | wait FILE | poll MS | read |\n"
+		"                           close]...\n"
 		"       wr truncate FILE LEN\n"
 		"       wr rename OLD NEW [noreplace|exchange]\n"
 		"       wr errmsg ENAME\n");
@@ -181,7 +187,7 @@ static int do_open(int argc, char **argv)
 		const char *step = argv[i];
 		int need = !strcmp(step, "pwrite") ? 2 :
 			   !strcmp(step, "write") || !strcmp(step, "ftruncate") ||
-			   !strcmp(step, "wait") ? 1 : 0;
+			   !strcmp(step, "wait") || !strcmp(step, "poll") ? 1 : 0;
 		if (i + need >= argc) {
 			fprintf(stderr, "wr: %s needs %d argument(s)\n", step, need);
 			first_fail = first_fail ? first_fail : EX_USAGE;
@@ -217,6 +223,22 @@ static int do_open(int argc, char **argv)
 		} else if (!strcmp(step, "wait")) {
 			if (wait_for(argv[i + 1]) != 0)
 				first_fail = first_fail ? first_fail : EX_WAIT;
+		} else if (!strcmp(step, "poll")) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			int n = poll(&pfd, 1, atoi(argv[i + 1]));
+			if (n < 0)
+				failed("poll", EX_POLL);
+			else
+				printf("%s\n", n ? "ready" : "timeout");
+			fflush(stdout);
+		} else if (!strcmp(step, "read")) {
+			char b[4096];
+			ssize_t n = read(fd, b, sizeof(b));
+			if (n < 0)
+				failed("read", EX_READ);
+			else
+				fwrite(b, 1, (size_t)n, stdout);
+			fflush(stdout);
 		} else if (!strcmp(step, "close")) {
 			if (!closed && close(fd) != 0)
 				failed("close", EX_CLOSE);

@@ -17,8 +17,9 @@
 
 #include "auth.h"
 
-/* A temporary file with `text` and `mode`; the path is static storage. */
-static const char *file_with(const char *text, mode_t mode)
+/* A temporary file with `len` bytes of `text` and `mode`; the path is static
+ * storage. */
+static const char *file_with_bytes(const char *text, size_t len, mode_t mode)
 {
 	static char path[64];
 	int fd;
@@ -26,10 +27,15 @@ static const char *file_with(const char *text, mode_t mode)
 	strcpy(path, "/tmp/test_auth.XXXXXX");
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
 	assert_int_equal(fchmod(fd, mode), 0);
 	close(fd);
 	return path;
+}
+
+static const char *file_with(const char *text, mode_t mode)
+{
+	return file_with_bytes(text, strlen(text), mode);
 }
 
 static void test_lines_give_scheme_and_credential(void **state)
@@ -90,6 +96,24 @@ static void test_a_malformed_line_names_file_and_line_not_the_text(void **state)
 	unlink(p);
 }
 
+/* Found by tests/fuzz/fuzz_auth: the lines after a NUL byte were silently
+ * dropped (and left unwiped in freed memory). */
+static void test_a_nul_byte_is_a_malformed_line(void **state)
+{
+	static const char text[] = "digest:alice:s3cret\n\0digest:bob:hidden\n";
+	const char *p = file_with_bytes(text, sizeof(text) - 1, 0600);
+	struct auth a;
+	char err[256], want[128];
+
+	(void)state;
+	assert_int_equal(auth_load(p, &a, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:2: NUL byte", p);
+	assert_non_null(strstr(err, want));
+	assert_null(strstr(err, "hidden"));
+	assert_int_equal(a.n, 0);
+	unlink(p);
+}
+
 static void test_missing_empty_and_special_files(void **state)
 {
 	const char *p = file_with("# nothing\n", 0600);
@@ -111,6 +135,7 @@ int main(void)
 		cmocka_unit_test(test_lines_give_scheme_and_credential),
 		cmocka_unit_test(test_a_file_others_may_read_is_refused),
 		cmocka_unit_test(test_a_malformed_line_names_file_and_line_not_the_text),
+		cmocka_unit_test(test_a_nul_byte_is_a_malformed_line),
 		cmocka_unit_test(test_missing_empty_and_special_files),
 	};
 

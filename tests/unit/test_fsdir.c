@@ -73,6 +73,38 @@ static void test_datafile_reads_the_directory_znode_data(void **state)
 	assert_content(fx, df, "version two");
 }
 
+/* A data change keeps the kernel's name when it cannot change the type (an
+ * extension, children): only the inode is invalidated, so a busy directory's
+ * lock is not needed. Where it can (a childless, extensionless znode: empty
+ * is a directory), the name goes too. */
+static void test_a_data_change_drops_the_name_only_when_the_type_may_change(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t conf, bare, d;
+
+	mk(fx, "a.conf", "1", false);
+	mk(fx, "bare", "1", false);
+	mk(fx, "d", "x", false);
+	mk(fx, "d/c", NULL, false);
+	conf = lookup(fx, NODE_ROOT_INO, "a.conf");
+	bare = lookup(fx, NODE_ROOT_INO, "bare");
+	d = lookup(fx, NODE_ROOT_INO, "d");
+	assert_int_equal(type_of(fx, "bare"), S_IFREG);
+
+	set(fx, "a.conf", "2");
+	assert_int_equal(count_inode(&fx->sink, conf), 1);
+	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "a.conf"), 0);
+	assert_content(fx, conf, "2");
+	set(fx, "d", "y");
+	assert_int_equal(count_inode(&fx->sink, d), 1);
+	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "d"), 0);
+
+	set(fx, "bare", "");
+	assert_int_equal(count_inode(&fx->sink, bare), 1);
+	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "bare"), 1);
+	assert_int_equal(type_of(fx, "bare"), S_IFDIR);
+}
+
 static void test_real_children_named_like_virtual_files_are_shadowed(void **state)
 {
 	struct fx *fx = *state;
@@ -89,7 +121,7 @@ static void test_real_children_named_like_virtual_files_are_shadowed(void **stat
 	assert_content(fx, lookup(fx, NODE_ROOT_INO, ".data"), "root data");
 	d = lookup(fx, NODE_ROOT_INO, "d");
 	assert_content(fx, lookup(fx, d, ".data"), "d data");
-	assert_listing(fx, NODE_ROOT_INO, ". .. .state .data d");
+	assert_listing(fx, NODE_ROOT_INO, ". .. .events .state .data d");
 	assert_listing(fx, d, ". .. .data");
 }
 
@@ -104,7 +136,7 @@ static void test_state_is_listed_in_the_root_only(void **state)
 	mk(fx, "d", NULL, false);
 	mk(fx, "d/c", NULL, false);
 	d = lookup(fx, NODE_ROOT_INO, "d");
-	assert_listing(fx, NODE_ROOT_INO, ". .. .state d");
+	assert_listing(fx, NODE_ROOT_INO, ". .. .events .state d");
 	assert_listing(fx, d, ". .. c");
 	assert_int_equal(fs_lookup(fx->fs, d, ".state", &e), ENOENT);
 }
@@ -156,7 +188,7 @@ static void test_listing_is_dot_dotdot_then_sorted_names(void **state)
 	mk(fx, "a.conf", NULL, false);
 	mk(fx, "_x", NULL, false);
 	mk(fx, "C", "y", false);
-	assert_listing(fx, NODE_ROOT_INO, ". .. .state C _x a.conf b");
+	assert_listing(fx, NODE_ROOT_INO, ". .. .events .state C _x a.conf b");
 	mk(fx, "d", "dir", false);
 	mk(fx, "d/z", NULL, false);
 	mk(fx, "d/a", NULL, false);
@@ -249,15 +281,16 @@ static void test_dirent_ref_counts_a_lookup(void **state)
 	mk(fx, "held.txt", "1", false);
 	mk(fx, "dropped.txt", "2", false);
 	assert_int_equal(fs_opendir(fx->fs, NODE_ROOT_INO, &dh, &keep), 0);
-	assert_non_null(ent = fs_readdir(dh, 3));
+	assert_non_null(ent = fs_readdir(dh, 4));
 	assert_string_equal(ent->name, "dropped.txt");
 	dropped = ent->entry.ino;
-	assert_non_null(ent = fs_readdir(dh, 4));
+	assert_non_null(ent = fs_readdir(dh, 5));
 	assert_string_equal(ent->name, "held.txt");
 	held = ent->entry.ino;
 	fs_dirent_ref(fx->fs, ent);
 	fs_dirent_ref(fx->fs, fs_readdir(dh, 0));   /* "." is not counted */
-	fs_dirent_ref(fx->fs, fs_readdir(dh, 2));   /* nor .state */
+	fs_dirent_ref(fx->fs, fs_readdir(dh, 2));   /* nor .events */
+	fs_dirent_ref(fx->fs, fs_readdir(dh, 3));   /* nor .state */
 	fs_releasedir(fx->fs, dh);
 
 	assert_null(table_node(fx, dropped));
@@ -311,6 +344,7 @@ int main(void)
 		T(test_datafile_is_reachable_while_the_directory_data_is_empty),
 		T(test_datafile_is_listed_only_while_the_directory_has_data),
 		T(test_datafile_reads_the_directory_znode_data),
+		T(test_a_data_change_drops_the_name_only_when_the_type_may_change),
 		T(test_real_children_named_like_virtual_files_are_shadowed),
 		T(test_state_is_listed_in_the_root_only),
 		T(test_event_during_a_listing_fetch_refetches_the_dropped_child),

@@ -274,7 +274,7 @@ static void test_unchanged_nodes_are_served_without_a_request(void **state)
 		assert_int_equal(fs_getattr(fx->fs, f, &st, &timeout), 0);
 		assert_content(fx, f, "hello");
 		assert_content(fx, df, "dir data");
-		assert_listing(fx, NODE_ROOT_INO, ". .. .state d");
+		assert_listing(fx, NODE_ROOT_INO, ". .. .events .state d");
 		assert_listing(fx, d, ". .. .data f.txt");
 	}
 	assert_int_equal(fetches(fx), before);
@@ -653,7 +653,7 @@ static void test_session_expiry_drops_every_cached_fact(void **state)
 	f = lookup(fx, NODE_ROOT_INO, "f.txt");
 	assert_content(fx, f, "v");
 	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "absent", &e), ENOENT);
-	assert_listing(fx, NODE_ROOT_INO, ". .. .state f.txt");
+	assert_listing(fx, NODE_ROOT_INO, ". .. .events .state f.txt");
 	assert_true(fs_on_state(fx->fs, ZS_CONNECTED, false));
 	fx->sink.n = 0;
 
@@ -668,7 +668,7 @@ static void test_session_expiry_drops_every_cached_fact(void **state)
 	assert_int_equal(fetches(fx), before + 1);
 	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "absent", &e), ENOENT);
 	assert_int_equal(fetches(fx), before + 2);
-	assert_listing(fx, NODE_ROOT_INO, ". .. .state f.txt");
+	assert_listing(fx, NODE_ROOT_INO, ". .. .events .state f.txt");
 	assert_int_equal(fetches(fx), before + 3);
 }
 

@@ -332,7 +332,7 @@ static void test_new_file_costs_one_write_and_keeps_its_inode(void **state)
 	assert_false(exists(fx, "new.conf"));
 	assert_int_equal(lookup(fx, NODE_ROOT_INO, "new.conf"), f);
 	assert_int_equal(type_of(fx, "new.conf"), S_IFREG);
-	assert_listing(fx, NODE_ROOT_INO, ". .. .state new.conf");
+	assert_listing(fx, NODE_ROOT_INO, ". .. .events .state new.conf");
 	wr(fx, fh, "hi\n", 0);
 	assert_int_equal(fs_flush(fx->fs, fh), 0);
 	fs_release(fx->fs, fh);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zookeeper/zookeeper.h>
 
@@ -440,11 +441,12 @@ static void test_live_multi_failure_names_the_operation_and_applies_nothing(void
 
 /* ---- writes to a paused server (ZKFS_TEST_SERVER_PID) ---- */
 
-/* A set(-1) sent while the server is stopped for `pause_ms` by a zk whose
- * calls time out after `timeout_ms`: EIO once, logged as "outcome unknown"
- * with `zerr`; its time in *took. The server runs again when this returns. */
-static void set_while_paused(const struct live *l, const char *path, int timeout_ms,
-			     int pause_ms, const char *zerr, int64_t *took)
+/* A set(-1) sent while the server is stopped for `pause_ms` (a child
+ * process resumes it, whether or not the call has returned) by a zk whose
+ * calls time out after `timeout_ms`: its errno, logged as "outcome unknown"
+ * with `zerr`, then read back; its time in *took and its log in *logp. */
+static int set_while_paused(const struct live *l, const char *path, int timeout_ms,
+			    int pause_ms, const char *zerr, int64_t *took, char **logp)
 {
 	pid_t pid = (pid_t)atoi(getenv("ZKFS_TEST_SERVER_PID"));
 	struct zk *zk = new_zk(l->servers, timeout_ms, NULL);
@@ -452,33 +454,41 @@ static void set_while_paused(const struct live *l, const char *path, int timeout
 	struct capture cap;
 	struct zstat st;
 	char want[256];
+	pid_t waker;
 	int64_t t0;
 	char *log;
-	int err;
+	int err, status;
 
 	assert_int_equal(zk_start(zk), 0);
 	assert_int_equal(zk_wait_connected(zk, 10000), 0);
 	assert_int_equal(kill(pid, SIGSTOP), 0);
 	t0 = now_ms();
+	waker = fork();
+	if (waker == 0) {
+		usleep((useconds_t)pause_ms * 1000);
+		_exit(kill(pid, SIGCONT) == 0 ? 0 : 1);
+	}
+	if (waker < 0)
+		kill(pid, SIGCONT);
+	assert_true(waker > 0);
 	capture_start(&cap);
 	err = be.ops->set(be.impl, path, "once", 4, -1, &st);
 	*took = now_ms() - t0;
 	log = capture_end(&cap);
-	if (now_ms() - t0 < pause_ms)
-		usleep((useconds_t)(pause_ms - (now_ms() - t0)) * 1000);
-	assert_int_equal(kill(pid, SIGCONT), 0);       /* before any assertion */
+	assert_int_equal(waitpid(waker, &status, 0), waker);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);   /* resumed */
 
-	assert_int_equal(err, EIO);
 	snprintf(want, sizeof(want), "%s: %s, outcome unknown", path, zerr);
 	if (!strstr(log, want))
 		print_message("log: %s\n", log ? log : "");
 	assert_non_null(strstr(log, want));
-	free(log);
+	*logp = log;
 
 	/* Connected again, the zk writes normally. */
 	assert_int_equal(zk_wait_connected(zk, 30000), 0);
 	usleep(1500 * 1000);    /* room for a resend that must not happen */
 	zk_free(zk);
+	return err;
 }
 
 /* The raw client, connected again after a pause. */
@@ -495,15 +505,15 @@ static void raw_wait_connected(struct live *l)
 }
 
 /* At most one application: the version moved by 0 or 1, and a later write
- * through the fixture's zk lands right after it. */
-static void expect_applied_at_most_once(struct live *l, const char *path, int v0)
+ * through the fixture's zk lands right after it. Returns whether it moved. */
+static bool expect_applied_at_most_once(struct live *l, const char *path, int v0)
 {
 	struct zstat st;
 	int v;
 
 	raw_wait_connected(l);
 	v = raw_version(l, path);
-	print_message("version before %d, after the lost write %d\n", v0, v);
+	print_message("version before %d, after the write of unknown outcome %d\n", v0, v);
 	assert_in_range(v, v0, v0 + 1);
 	if (v == v0 + 1)
 		assert_true(raw_data_is(l, path, "once"));
@@ -512,39 +522,57 @@ static void expect_applied_at_most_once(struct live *l, const char *path, int v0
 	assert_int_equal(st.version, v + 1);
 	usleep(500 * 1000);
 	assert_int_equal(raw_version(l, path), v + 1);
+	return v == v0 + 1;
 }
 
-/* The server stops answering; the call's deadline (1 s) comes first. */
+/* The server stops answering; the call's deadline (1 s) comes first, and
+ * the read-back's (1 s more) too, as the server is still paused (2.5 s): EIO,
+ * the outcome stays unknown. */
 static void test_live_write_unanswered_by_the_deadline_is_eio_and_not_resent(void **state)
 {
 	char p[128];
 	int64_t took;
+	char *log;
 
 	LIVE(l);
 	assert_non_null(getenv("ZKFS_TEST_SERVER_PID"));
 	assert_int_equal(zk_ensure_path(l->zk, l->base), 0);
 	live_create(l, p, sizeof(p), "/late", "v0");
-	set_while_paused(l, p, 1000, 2500, "ZOPERATIONTIMEOUT", &took);
-	assert_in_range(took, 950, 1000 + 1000);
+	assert_int_equal(set_while_paused(l, p, 1000, 2500, "ZOPERATIONTIMEOUT", &took, &log),
+			 EIO);
+	assert_non_null(strstr(log, "read back failed"));
+	free(log);
+	assert_in_range(took, 1900, 1000 + 1000 + 1000);
 	expect_applied_at_most_once(l, p, 0);
 }
 
 /* The server stops answering for longer than the client's read timeout (2/3
  * of the 6 s session): the client drops the connection with the write in
- * flight, well before the call's deadline (20 s), and reconnects later. A
- * resend would happen after the reconnection, within the deadline. */
-static void test_live_write_whose_connection_drops_is_eio_and_not_resent(void **state)
+ * flight, well before the call's deadline (20 s), and reconnects once the
+ * server runs again (5.5 s). The write is not sent again; it is read back,
+ * and the caller is told the truth: success exactly when it was applied. */
+static void test_live_write_whose_connection_drops_is_read_back_not_resent(void **state)
 {
 	char p[128];
 	int64_t took;
+	char *log;
+	int err;
 
 	LIVE(l);
 	assert_non_null(getenv("ZKFS_TEST_SERVER_PID"));
 	assert_int_equal(zk_ensure_path(l->zk, l->base), 0);
 	live_create(l, p, sizeof(p), "/dropped", "v0");
-	set_while_paused(l, p, 20000, 5500, "ZOPERATIONTIMEOUT", &took);
-	assert_in_range(took, 1000, 5500);
-	expect_applied_at_most_once(l, p, 0);
+	err = set_while_paused(l, p, 20000, 5500, "ZOPERATIONTIMEOUT", &took, &log);
+	print_message("set of unknown outcome: %s after %lld ms\n", strerror(err), (long long)took);
+	assert_in_range(took, 5000, 20000);     /* answered after the resume */
+	if (expect_applied_at_most_once(l, p, 0)) {
+		assert_int_equal(err, 0);
+		assert_non_null(strstr(log, "read back: the write was applied"));
+	} else {
+		assert_int_equal(err, EIO);
+		assert_non_null(strstr(log, "read back: the write was not applied"));
+	}
+	free(log);
 }
 
 /*
@@ -576,7 +604,7 @@ int main(void)
 						live_setup, live_teardown),
 		cmocka_unit_test_setup_teardown(test_live_write_unanswered_by_the_deadline_is_eio_and_not_resent,
 						live_setup, live_teardown),
-		cmocka_unit_test_setup_teardown(test_live_write_whose_connection_drops_is_eio_and_not_resent,
+		cmocka_unit_test_setup_teardown(test_live_write_whose_connection_drops_is_read_back_not_resent,
 						live_setup, live_teardown),
 	};
 

@@ -1,0 +1,135 @@
+#!/bin/bash
+# Issue 5 (session expiry), SPEC §4 and §6: the daemon is frozen (SIGSTOP)
+# until the server has expired its session; meanwhile a cached file is
+# changed, a cached file deleted and a file created, directly in ZooKeeper.
+# After SIGCONT: LOST, then CONNECTED with a new session, opened by zkfs
+# itself; the whole cache and every kernel cache were dropped, so the
+# changes show at once: the new value, the deleted file ENOENT, the created
+# one listed. A counter writer loses no acknowledged write.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+command -v inotifywait >/dev/null 2>&1 || fail "inotifywait not found (package inotify-tools)"
+
+ST=2   # -o session_timeout= (s)
+
+# a server that grants a 2 s session and expires it within a tick (500 ms)
+zk_start
+zk_config tickTime=500 minSessionTimeout=1000
+zk_restart
+zkctl create /base
+zkctl create /base/a.conf "a1"
+zkctl create /base/gone.conf "to be deleted"
+zkctl create /base/counter.conf "0"
+zkctl create /base/dir
+zkctl create /base/dir/b.conf "b1"
+
+MNT=$TEST_DIR/mnt
+zkfs_mount "zookeeper://$ZK_HOSTPORT/base" "$MNT" -o timeout=5,session_timeout=$ST
+SID0=$(zkfs_session_id)
+assert_eq $((ST * 1000)) "$(zkfs_session_timeout)" "the negotiated session timeout (ms)"
+
+# cache everything the kernel and zkfs can hold: data, attributes, names,
+# listings, and the absence of new.conf (a negative entry)
+assert_file_content "$MNT/a.conf" "a1" "a.conf before the expiry"
+assert_file_content "$MNT/gone.conf" "to be deleted" "gone.conf before the expiry"
+assert_file_content "$MNT/dir/b.conf" "b1" "dir/b.conf before the expiry"
+assert_eq 2 "$(stat -c %s "$MNT/a.conf")" "a.conf's size before the expiry"
+ls -a "$MNT" "$MNT/dir" >/dev/null
+[ ! -e "$MNT/new.conf" ] || fail "new.conf exists before the expiry"
+[ ! -e "$MNT/dir/new.conf" ] || fail "dir/new.conf exists before the expiry"
+
+EV_OUT=$TEST_DIR/inotify.out
+EV_ERR=$TEST_DIR/inotify.err
+inotifywait -m -e attrib "$MNT/.state" >"$EV_OUT" 2>"$EV_ERR" &
+track_pid $!
+wait_until 10 grep -q "Watches established" "$EV_ERR" ||
+	fail "inotifywait did not establish its watch on .state within 10 s: $(cat "$EV_ERR")"
+events() { grep -c '\.state' "$EV_OUT" || true; }
+
+# .events, where the mount has it, records every transition (a LOST can be
+# too short for inotify and a read of .state to see)
+events_start "$MNT"
+
+counter_start e "$MNT/counter.conf"
+counter_wait_acks e 2 20 "the counter writer before the expiry"
+
+zk_session_listed "$SID0" || fail "the server does not list zkfs's session $SID0 (4lw dump/cons): $(zk_4lw dump)"
+
+# ---- freeze the daemon until the server expires its session
+n0=$(events)
+mark=$(log_mark)
+t0=$(_now_ms)
+fault_stop "$ZKFS_PID"
+zk_session_gone() { ! zk_session_listed "$SID0"; }
+wait_until 30 zk_session_gone ||
+	fail "the server still lists session $SID0 30 s after the daemon was frozen (session timeout $ST s)"
+t1=$(_now_ms)
+info "the server expired session $SID0 $((t1 - t0)) ms after the daemon was frozen"
+
+# the changes zkfs must not miss
+zkctl set /base/a.conf "a2 changed while expired"
+zkctl rm /base/gone.conf
+zkctl create /base/new.conf "created while expired"
+zkctl set /base/dir/b.conf "b2"
+zkctl create /base/dir/new.conf "n2"
+
+fault_cont "$ZKFS_PID"
+
+# ---- LOST, then CONNECTED with a new session
+wait_until 30 log_states_reach "$mark" "LOST CONNECTED" ||
+	fail "expected LOST then CONNECTED in the zkfs log within 30 s of SIGCONT; got '$(log_states_since "$mark")'"
+wait_until 10 _state_is "$MNT" CONNECTED ||
+	fail ".state: expected CONNECTED after the new session; reads '$(_show "$(timeout 5 cat "$MNT/.state" 2>&1)")'"
+states=$(log_states_since "$mark")
+SID1=$(zkfs_session_id)
+info "after SIGCONT: log states '$states', sessions '$(log_sessions_since "$mark")', inotify events $(($(events) - n0))"
+case $states in
+"LOST CONNECTED" | "SUSPENDED LOST CONNECTED") ;;
+*) fail "the zkfs log's state transitions across the expiry: expected '[SUSPENDED ]LOST CONNECTED', got '$states'" ;;
+esac
+tail -n "+$((mark + 1))" "$ZKFS_LOG" | grep -q 'zookeeper: LOST (session expired)' ||
+	fail "the zkfs log does not report the expiry ('zookeeper: LOST (session expired)')"
+[ "$SID1" != "$SID0" ] || fail "CONNECTED after the expiry with the old session $SID0"
+assert_eq "$SID1" "$(log_sessions_since "$mark")" "the sessions connected after the expiry (one new one)"
+(($(events) > n0)) || fail "inotifywait reported no event on .state across the expiry"
+
+# ---- the changes made meanwhile show at once (no wait: every cache was dropped)
+assert_file_content "$MNT/a.conf" "a2 changed while expired" "a.conf right after the new session"
+assert_eq 24 "$(stat -c %s "$MNT/a.conf")" "a.conf's size right after the new session"
+rc=0
+err=$(stat "$MNT/gone.conf" 2>&1 >/dev/null) || rc=$?
+[ "$rc" != 0 ] || fail "gone.conf (deleted while the session was expired) still shows right after the new session"
+[[ "$err" == *"$(errno_msg ENOENT)"* ]] || fail "stat gone.conf: expected ENOENT, got: $err"
+ls -a "$MNT" | grep -qx new.conf ||
+	fail "ls does not list new.conf (created while the session was expired) right after the new session: $(ls -a "$MNT" | paste -sd' ' -)"
+ls -a "$MNT" | grep -qx gone.conf && fail "ls lists gone.conf (deleted while the session was expired) right after the new session"
+assert_file_content "$MNT/new.conf" "created while expired" "new.conf right after the new session"
+assert_file_content "$MNT/dir/b.conf" "b2" "dir/b.conf right after the new session"
+ls -a "$MNT/dir" | grep -qx new.conf ||
+	fail "ls dir does not list dir/new.conf right after the new session: $(ls -a "$MNT/dir" | paste -sd' ' -)"
+assert_file_content "$MNT/dir/new.conf" "n2" "dir/new.conf right after the new session"
+
+if [ -n "$EVENTS_OUT" ]; then
+	wait_until 5 events_reach CONNECTED || true
+	assert_eq "$states" "$(events_seen)" ".events across the expiry (the same transitions as the log)"
+	events_stop
+fi
+
+# the new session's watches work
+zkctl set /base/a.conf "a3"
+wait_until 5 file_is "$MNT/a.conf" "a3" ||
+	fail "a.conf: a remote change after the new session is not visible within 5 s (watches not set on the new session?)"
+zkctl rm /base/dir/new.conf
+wait_until 5 eval '[ ! -e "$MNT/dir/new.conf" ]' ||
+	fail "dir/new.conf: a remote delete after the new session is not visible within 5 s"
+
+# writes work again; no acknowledged write was lost
+acks=$(counter_acks e)
+counter_wait_acks e "$((acks + 2))" 20 "the counter writer after the expiry"
+counter_stop e
+counter_check e /base/counter.conf "$ZK_HOSTPORT" exact
+wr_ok "echo a4 > a.conf after the expiry" open "$MNT/a.conf" wronly,trunc write a4
+assert_zk_content /base/a.conf "a4" "a.conf in ZooKeeper after a write after the expiry"
+
+zkfs_umount "$MNT"
