@@ -146,6 +146,7 @@ int fs_open(struct fs *fs, uint64_t ino, int flags, struct fs_file **fhp,
 		 * empty value that ZooKeeper never held (docs/SEMANTICS.md). */
 		fh->data = zdata_get(facts.data);
 		reply->direct_io = true;
+		reply->noflush = true;    /* nothing to commit: no FLUSH at close */
 	}
 	node_unlock(fs->nt);
 	zfetch_clear(&f);

@@ -116,8 +116,9 @@ struct fs_open_reply {
 	bool direct_io;    /* every read and write comes to the daemon: always, for
 	                    * files (their data is cached here, not in the kernel) */
 	bool nonseekable;  /* a stream: `.events` */
-	bool noflush;      /* close sends no FLUSH: the virtual files (their close
-	                    * then succeeds even as the mount ends) */
+	bool noflush;      /* close sends no FLUSH: read-only handles (nothing to
+	                    * commit) and the virtual files (their close then
+	                    * succeeds even as the mount ends) */
 };
 int fs_open(struct fs *fs, uint64_t ino, int flags, struct fs_file **fh,
 	    struct fs_open_reply *reply);

@@ -23,44 +23,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                              \
-	do {                                                                     \
-		if (!(cond)) {                                                   \
-			fprintf(stderr, "fuzz_auth: %s:%d: broken promise: %s\n", \
-				__FILE__, __LINE__, #cond);                      \
-			abort();                                                 \
-		}                                                                \
-	} while (0)
-
-static char tmppath[4096];
-static int tmpfd = -1;
-
-static void remove_tmp(void)
-{
-	unlink(tmppath);
-}
-
-/* The one temporary file auth_load() reads, made once per process and
- * removed at exit; holds data after the call. */
-static const char *tmpfile_with(const uint8_t *data, size_t size)
-{
-	if (tmpfd < 0) {
-		const char *dir = getenv("TMPDIR");
-		snprintf(tmppath, sizeof(tmppath), "%s/fuzz_auth.XXXXXX",
-			 dir != NULL && *dir != '\0' ? dir : "/tmp");
-		tmpfd = mkstemp(tmppath);
-		if (tmpfd < 0) {
-			perror("fuzz_auth: mkstemp");
-			abort();
-		}
-		atexit(remove_tmp);
-	}
-	CHECK(ftruncate(tmpfd, 0) == 0);
-	CHECK(pwrite(tmpfd, data, size, 0) == (ssize_t)size);
-	return tmppath;
-}
 
 /* The messages auth.c may give after "auth_file FILE". */
 static bool known_reason(const char *rest)
@@ -112,7 +77,7 @@ static size_t credential_lines(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char *file = tmpfile_with(data, size);
+	const char *file = fuzz_tmpfile("fuzz_auth", data, size);
 	const size_t errlen = 4096 + 256;
 	char *err = malloc(errlen);
 	struct auth a;

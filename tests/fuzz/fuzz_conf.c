@@ -29,18 +29,11 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define SECTION "zookeeper"
-
-#define CHECK(cond)                                                              \
-	do {                                                                     \
-		if (!(cond)) {                                                   \
-			fprintf(stderr, "fuzz_conf: %s:%d: broken promise: %s\n", \
-				__FILE__, __LINE__, #cond);                      \
-			abort();                                                 \
-		}                                                                \
-	} while (0)
 
 struct expect {
 	struct conf_parser *p;
@@ -133,34 +126,6 @@ static unsigned stream(const uint8_t *data, size_t size, struct expect *x)
 	return bad;
 }
 
-static char tmppath[4096];
-static int tmpfd = -1;
-
-static void remove_tmp(void)
-{
-	unlink(tmppath);
-}
-
-/* The one temporary file (in $TMPDIR, else /tmp) that the file half reads,
- * made once per process and removed at exit; holds data after the call. */
-static const char *tmpfile_with(const uint8_t *data, size_t size)
-{
-	if (tmpfd < 0) {
-		const char *dir = getenv("TMPDIR");
-		snprintf(tmppath, sizeof(tmppath), "%s/fuzz_conf.XXXXXX",
-			 dir != NULL && *dir != '\0' ? dir : "/tmp");
-		tmpfd = mkstemp(tmppath);
-		if (tmpfd < 0) {
-			perror("fuzz_conf: mkstemp");
-			abort();
-		}
-		atexit(remove_tmp);
-	}
-	CHECK(ftruncate(tmpfd, 0) == 0);
-	CHECK(pwrite(tmpfd, data, size, 0) == (ssize_t)size);
-	return tmppath;
-}
-
 static bool same(const char *a, const char *b)
 {
 	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
@@ -178,7 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(err != NULL);
 	bad = stream(data, size, &x);
 
-	const char *file = tmpfile_with(data, size);
+	const char *file = fuzz_tmpfile("fuzz_conf", data, size);
 	memset(&out, 0xa5, sizeof(out));
 	memset(err, 'x', errlen);
 	int rc = conf_load_section(file, SECTION, true, false, &out, err, errlen);

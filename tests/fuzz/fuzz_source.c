@@ -26,20 +26,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum { F_URL, F_CONF_SERVERS, F_CONF_PATH, F_ENV_SERVERS, F_CONF_FILE, F_SECTION, NFIELDS };
 
 static const size_t err_sizes[4] = { 1, 16, 128, 512 };
-
-#define CHECK(cond)                                                              \
-	do {                                                                     \
-		if (!(cond)) {                                                   \
-			fprintf(stderr, "fuzz_source: %s:%d: broken promise: %s\n", \
-				__FILE__, __LINE__, #cond);                      \
-			abort();                                                 \
-		}                                                                \
-	} while (0)
 
 static bool is_host_char(char c)
 {

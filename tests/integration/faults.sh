@@ -7,6 +7,29 @@
 # continues before anything else, the zkfs log's state transitions and
 # session ids, a standalone server's zoo.cfg keys, and the counter writer.
 
+# ---- watching .state
+
+# state_watch MNT: inotifywait -m on MNT/.state (attrib), its watch set;
+# `events` counts the events so far. `record_state` appends the value .state
+# reads now to $STATES_SEEN unless it is the last one there: the values seen,
+# in order. (MNT in $MNT for record_state.)
+state_watch() {
+	EV_OUT=$TEST_DIR/inotify.out
+	EV_ERR=$TEST_DIR/inotify.err
+	inotifywait -m -e attrib "$1/.state" >"$EV_OUT" 2>"$EV_ERR" &
+	track_pid $!
+	wait_until 10 grep -q "Watches established" "$EV_ERR" ||
+		fail "inotifywait did not establish its watch on .state within 10 s: $(cat "$EV_ERR")"
+	STATES_SEEN=$TEST_DIR/states.seen
+	: >"$STATES_SEEN"
+}
+events() { grep -c '\.state' "$EV_OUT" || true; }
+record_state() {
+	local s
+	s=$(timeout 5 cat "$MNT/.state" 2>/dev/null) || s="(unreadable)"
+	[ "$(tail -n1 "$STATES_SEEN")" = "$s" ] || echo "$s" >>"$STATES_SEEN"
+}
+
 # ---- SIGSTOP / SIGCONT, undone by the EXIT trap
 
 _FAULT_STOPPED=()   # PIDs frozen with fault_stop and not yet continued

@@ -39,13 +39,7 @@ ls -a "$MNT" "$MNT/dir" >/dev/null
 [ ! -e "$MNT/new.conf" ] || fail "new.conf exists before the expiry"
 [ ! -e "$MNT/dir/new.conf" ] || fail "dir/new.conf exists before the expiry"
 
-EV_OUT=$TEST_DIR/inotify.out
-EV_ERR=$TEST_DIR/inotify.err
-inotifywait -m -e attrib "$MNT/.state" >"$EV_OUT" 2>"$EV_ERR" &
-track_pid $!
-wait_until 10 grep -q "Watches established" "$EV_ERR" ||
-	fail "inotifywait did not establish its watch on .state within 10 s: $(cat "$EV_ERR")"
-events() { grep -c '\.state' "$EV_OUT" || true; }
+state_watch "$MNT"   # events (faults.sh)
 
 # .events, where the mount has it, records every transition (a LOST can be
 # too short for inotify and a read of .state to see)

@@ -22,22 +22,7 @@ assert_file_content "$MNT/app.conf" "v1" "app.conf before the failover (now cach
 assert_eq "zookeeper://$ZK_ENS_HOSTPORTS/base" \
 	"$(awk -v m="$MNT" '$2 == m { print $1 }' /proc/mounts)" "the mount's source in /proc/mounts"
 
-EV_OUT=$TEST_DIR/inotify.out
-EV_ERR=$TEST_DIR/inotify.err
-inotifywait -m -e attrib "$MNT/.state" >"$EV_OUT" 2>"$EV_ERR" &
-track_pid $!
-wait_until 10 grep -q "Watches established" "$EV_ERR" ||
-	fail "inotifywait did not establish its watch on .state within 10 s: $(cat "$EV_ERR")"
-events() { grep -c '\.state' "$EV_OUT" || true; }
-
-# Every value .state is seen to take, in order (deduplicated), in $STATES_SEEN.
-STATES_SEEN=$TEST_DIR/states.seen
-: >"$STATES_SEEN"
-record_state() {
-	local s
-	s=$(timeout 5 cat "$MNT/.state" 2>/dev/null) || s="(unreadable)"
-	[ "$(tail -n1 "$STATES_SEEN")" = "$s" ] || echo "$s" >>"$STATES_SEEN"
-}
+state_watch "$MNT"   # events, record_state, $STATES_SEEN (faults.sh)
 # state_reached WANT N0: record .state; true once it reads WANT and inotify
 # reported at least 2 events since the count N0 (out of it and back in).
 state_reached() {

@@ -28,22 +28,7 @@ NEG=$(zkfs_session_timeout)
 assert_eq $((ST * 1000)) "$NEG" "the negotiated session timeout (ms)"
 READ_TMO=$((NEG * 2 / 3))
 
-EV_OUT=$TEST_DIR/inotify.out
-EV_ERR=$TEST_DIR/inotify.err
-inotifywait -m -e attrib "$MNT/.state" >"$EV_OUT" 2>"$EV_ERR" &
-track_pid $!
-wait_until 10 grep -q "Watches established" "$EV_ERR" ||
-	fail "inotifywait did not establish its watch on .state within 10 s: $(cat "$EV_ERR")"
-events() { grep -c '\.state' "$EV_OUT" || true; }
-
-# Every value .state is seen to take, in order (deduplicated).
-STATES_SEEN=$TEST_DIR/states.seen
-: >"$STATES_SEEN"
-record_state() {
-	local s
-	s=$(timeout 5 cat "$MNT/.state" 2>/dev/null) || s="(unreadable)"
-	[ "$(tail -n1 "$STATES_SEEN")" = "$s" ] || echo "$s" >>"$STATES_SEEN"
-}
+state_watch "$MNT"   # events, record_state, $STATES_SEEN (faults.sh)
 record_state
 events_start "$MNT"
 

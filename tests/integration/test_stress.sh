@@ -25,7 +25,7 @@
 #
 # Each worker does STRESS_OPS operations (default 100: 1600 in all, each one
 # or more processes through the mount); they must all be done within
-# STRESS_SECS (default 150; this 2-core machine spends its time forking, the
+# STRESS_SECS (default 240; this 2-core machine spends its time forking, the
 # daemon is mostly idle). STRESS_MIN_OPS (default all of them) must be done.
 # Environment knobs exist for slow runs (valgrind).
 set -euo pipefail
@@ -33,7 +33,7 @@ source "$(dirname "$0")/lib.sh"
 _need_wr
 
 NPROC=16
-STRESS_SECS=${STRESS_SECS:-150}
+STRESS_SECS=${STRESS_SECS:-240}
 STRESS_OPS=${STRESS_OPS:-70}
 STRESS_MIN_OPS=${STRESS_MIN_OPS:-$((NPROC * STRESS_OPS))}
 NOWN=4    # own files per worker

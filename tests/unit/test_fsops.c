@@ -209,7 +209,15 @@ static void test_state_open_is_direct_io(void **state)
 	assert_int_equal(fs_open(fx->fs, NODE_STATE_INO, O_RDONLY, &fh, &r), 0);
 	assert_true(r.direct_io);
 	assert_false(r.keep_cache);
+	assert_true(r.noflush);
+	assert_false(r.nonseekable);
 	fs_release(fx->fs, fh);
+	/* .events: a stream */
+	assert_int_equal(fs_open(fx->fs, NODE_EVENTS_INO, O_RDONLY, &fh, &r), 0);
+	assert_true(r.direct_io && r.noflush && r.nonseekable);
+	assert_non_null(fs_file_events(fh));
+	fs_release(fx->fs, fh);
+	assert_int_equal(fs_open(fx->fs, NODE_EVENTS_INO, O_WRONLY, &fh, &r), EACCES);
 }
 
 /* ---- the negative cache ---- */
@@ -307,6 +315,8 @@ static void test_file_opens_are_direct_io(void **state)
 	assert_false(open_keeps_cache(fx, f));
 	assert_int_equal(fs_open(fx->fs, f, O_RDONLY, &fh, &r), 0);
 	assert_true(r.direct_io);
+	assert_true(r.noflush);       /* nothing to commit: no FLUSH at close */
+	assert_null(fs_file_events(fh));
 	fs_release(fx->fs, fh);
 }
 

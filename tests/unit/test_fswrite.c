@@ -66,6 +66,7 @@ static struct fs_file *wopen(struct fx *fx, uint64_t ino, int flags)
 	if (rc)
 		fail_msg("open of %llu for writing: %s", (unsigned long long)ino, strerror(rc));
 	assert_true(r.direct_io);
+	assert_false(r.noflush);      /* close commits */
 	return fh;
 }
 
