@@ -557,11 +557,10 @@ void node_on_watch(struct node_table *t, enum zevent ev, const char *path,
 
 		log_debug("%s: watch event %d%s", path, (int)ev, name_too ? "" : " (inode only)");
 		e->epoch++;
+		drop_facts(e);
 		if (name_too) {
-			drop_facts(e);
 			send_entry(t, e);
 		} else {
-			drop_facts(e);
 			send_inode(t, e->node);
 			send_inode(t, e->datafile);
 		}
