@@ -28,6 +28,7 @@
 #include "log.h"
 
 #define BACKOFF_MS      20     /* pause before retrying on an unchanged state */
+#define RESOLVE_DELAY_MS 60000 /* zoo_set_servers_resolution_delay */
 #define REOPEN_DELAY_MS 1000   /* between failed zookeeper_init after expiry */
 
 /* ---- time ---- */
@@ -255,6 +256,10 @@ static int open_session(struct zk *zk)
 		return err == ENOMEM ? ENOMEM : EINVAL;
 	}
 	add_credentials(zk, zh);
+	/* The I/O thread re-resolves the server list at every wake-up unless
+	 * told otherwise (a getaddrinfo per request, seen in profiles): at most
+	 * once a minute, and always after a connection loss. */
+	zoo_set_servers_resolution_delay(zh, RESOLVE_DELAY_MS);
 	h->zh = zh;
 	zk->gen++;
 	pthread_cond_broadcast(&zk->cond);

@@ -5,7 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-ROUNDS=200
+ROUNDS=${CACHE_ROUNDS:-200}   # fewer under valgrind (tools/test)
 NFILES=20
 # Allowed packets: pings only. The C client pings after a third of the
 # session timeout without traffic (~13 s for 40 s): 3, plus one per 13 s that
