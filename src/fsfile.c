@@ -284,13 +284,18 @@ int fs_read(struct fs *fs, struct fs_file *fh, size_t size, off_t off,
 		return n < 0 ? (int)-n : 0;
 	}
 	if (!fh->writable) {
+		/* A copy, not the snapshot itself: once the kernel has the reply's
+		 * bytes the reader may close, and the release free the snapshot,
+		 * before fuse_reply_buf has returned. */
 		bytes = fh->data ? fh->data->bytes : fh->text;
 		total = fh->data ? fh->data->len : fh->text_len;
-		*buf = bytes;
-		if ((uint64_t)off < total) {
-			*buf = bytes + off;
+		if ((uint64_t)off < total)
 			*len = total - (size_t)off < size ? total - (size_t)off : size;
-		}
+		*copy = malloc(*len ? *len : 1);
+		if (!*copy)
+			return ENOMEM;
+		memcpy(*copy, bytes + (*len ? off : 0), *len);
+		*buf = *copy;
 		return 0;
 	}
 	pthread_mutex_lock(&fh->mu);

@@ -127,8 +127,9 @@ int fs_open(struct fs *fs, uint64_t ino, int flags, struct fs_file **fh,
  * refuses), ENOTDIR, EROFS. */
 int fs_create(struct fs *fs, uint64_t parent, const char *name, int flags,
 	      struct fs_entry *out, struct fs_file **fh, struct fs_open_reply *reply);
-/* Up to `size` bytes at `off`: *buf points into the handle's snapshot, or
- * into *copy (malloc'd, the caller frees) for a handle that may write.
+/* Up to `size` bytes at `off`: *buf points into *copy (malloc'd; the caller
+ * frees it once the reply is sent), never into the handle, which a release may
+ * free while the reply is on its way.
  * `.events` (offsets ignored): the lines there are now, EAGAIN if none, 0
  * bytes at the end; a read that blocks goes through fs_file_events. */
 int fs_read(struct fs *fs, struct fs_file *fh, size_t size, off_t off,

@@ -6,12 +6,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cancel.h"
 #include "fsops.h"
 #include "log.h"
 
 static struct fs *fs_of(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
+}
+
+/*
+ * Requests that only read may wait for ZooKeeper (up to -o timeout while it is
+ * away). Their interrupt (Ctrl-C) fires a token that ends the wait at once:
+ * the fs call then returns EINTR (cancel.h). wait_end deregisters the
+ * callback before the reply: libfuse runs a callback under the request's
+ * lock, which fuse_req_interrupt_func takes too, so none can still be using
+ * the token once it returns.
+ */
+static void on_interrupt(fuse_req_t req, void *data)
+{
+	(void)req;
+	cancel_fire(data);
+}
+
+static void wait_begin(fuse_req_t req, struct cancel *c)
+{
+	cancel_init(c);
+	cancel_set_current(c);
+	fuse_req_interrupt_func(req, on_interrupt, c);   /* fires now if already interrupted */
+}
+
+static void wait_end(fuse_req_t req, struct cancel *c)
+{
+	fuse_req_interrupt_func(req, NULL, NULL);
+	cancel_set_current(NULL);
+	cancel_destroy(c);
 }
 
 static void to_fuse_entry(const struct fs_entry *in, struct fuse_entry_param *out)
@@ -46,8 +75,12 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fuse_entry_param e;
 	struct fs_entry out;
-	int rc = fs_lookup(fs_of(req), parent, name, &out);
+	struct cancel c;
+	int rc;
 
+	wait_begin(req, &c);
+	rc = fs_lookup(fs_of(req), parent, name, &out);
+	wait_end(req, &c);
 	if (rc == 0 || (rc == ENOENT && out.entry_timeout > 0)) {
 		to_fuse_entry(&out, &e);
 		if (fuse_reply_entry(req, &e) != 0 && rc == 0)
@@ -74,9 +107,13 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 {
 	struct stat st;
 	double timeout;
-	int rc = fs_getattr(fs_of(req), ino, &st, &timeout);
+	struct cancel c;
+	int rc;
 
 	(void)fi;
+	wait_begin(req, &c);
+	rc = fs_getattr(fs_of(req), ino, &st, &timeout);
+	wait_end(req, &c);
 	if (rc)
 		fuse_reply_err(req, rc);
 	else
@@ -130,7 +167,12 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs_open_reply r;
 	struct fs_file *fh;
-	int rc = fs_open(fs_of(req), ino, fi->flags, &fh, &r);
+	struct cancel c;
+	int rc;
+
+	wait_begin(req, &c);     /* an open only reads; a write waits for the commit */
+	rc = fs_open(fs_of(req), ino, fi->flags, &fh, &r);
+	wait_end(req, &c);
 
 	if (rc) {
 		fuse_reply_err(req, rc);
@@ -299,8 +341,13 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs_dir *dh;
+	struct cancel c;
 	bool keep;
-	int rc = fs_opendir(fs_of(req), ino, &dh, &keep);
+	int rc;
+
+	wait_begin(req, &c);
+	rc = fs_opendir(fs_of(req), ino, &dh, &keep);
+	wait_end(req, &c);
 
 	if (rc) {
 		fuse_reply_err(req, rc);
@@ -399,7 +446,12 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 {
 	char *value = NULL;
 	size_t len = 0;
-	int rc = fs_getxattr(fs_of(req), ino, name, &value, &len);
+	struct cancel c;
+	int rc;
+
+	wait_begin(req, &c);
+	rc = fs_getxattr(fs_of(req), ino, name, &value, &len);
+	wait_end(req, &c);
 
 	reply_bytes(req, rc, value, len, size);
 }

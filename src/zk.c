@@ -341,7 +341,7 @@ static void *supervise(void *arg)
  * may not have given up on yet. *gen gets the generation sent on.
  */
 struct zkh *zk_acquire(struct zk *zk, const struct timespec *dl, bool backoff,
-		       unsigned *gen)
+		       unsigned *gen, const struct cancel *cx)
 {
 	struct zkh *h = NULL;
 
@@ -351,12 +351,12 @@ struct zkh *zk_acquire(struct zk *zk, const struct timespec *dl, bool backoff,
 
 		if (before(dl, &pause))
 			pause = *dl;
-		while (!zk->stopping && zk->gen == *gen &&
+		while (!zk->stopping && zk->gen == *gen && !(cx && cancel_fired(cx)) &&
 		       zk_timed_wait(&zk->cond, &zk->mu, &pause) == 0)
 			;
 	}
 	for (;;) {
-		if (zk->stopping)
+		if (zk->stopping || (cx && cancel_fired(cx)))
 			break;
 		if (zk->state == ZS_CONNECTED && zk->cur && zk->cur->zh) {
 			h = zk->cur;

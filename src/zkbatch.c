@@ -262,18 +262,47 @@ static void send_round(struct batch *b, struct zkh *h)
 	}
 }
 
-/* Wait for the round's answers: 0, or ETIMEDOUT at the deadline. */
+static bool cancelled(const struct batch *b)
+{
+	return b->cancel && cancel_fired(b->cancel);
+}
+
+/* Wait for the round's answers: 0, ETIMEDOUT at the deadline, or EINTR once
+ * b->cancel fired. */
 static int await_round(struct batch *b, const struct timespec *dl)
 {
 	int err = 0;
 
 	pthread_mutex_lock(&b->mu);
-	while (b->pending > 0 && !err)
+	while (b->pending > 0 && !err && !cancelled(b))
 		err = zk_timed_wait(&b->cv, &b->mu, dl);
 	if (b->pending == 0)
 		err = 0;
+	else if (!err)
+		err = EINTR;
 	pthread_mutex_unlock(&b->mu);
 	return err;
+}
+
+/* cancel.h's waker: wake the caller wherever it waits, in zk_acquire
+ * (zk->cond) or in await_round (b->cv). One lock at a time. */
+static void wake_caller(void *ctx)
+{
+	struct batch *b = ctx;
+
+	pthread_mutex_lock(&b->zk->mu);
+	pthread_cond_broadcast(&b->zk->cond);
+	pthread_mutex_unlock(&b->zk->mu);
+	pthread_mutex_lock(&b->mu);
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+}
+
+static int interrupted(const struct batch *b)
+{
+	log_info("%s%s: interrupted", b->paths[b->ntodo ? b->todo[0] : 0],
+		 b->ntodo > 1 ? " (and more)" : "");
+	return EINTR;
 }
 
 bool batch_retryable(int rc)
@@ -327,8 +356,10 @@ static int run(struct zk *zk, struct batch *b)
 	unsigned gen = 0;
 
 	while (b->ntodo > 0) {
-		struct zkh *h = zk_acquire(zk, &dl, backoff, &gen);
+		struct zkh *h = zk_acquire(zk, &dl, backoff, &gen, b->cancel);
 
+		if (!h && cancelled(b))
+			return interrupted(b);
 		if (!h) {
 			bool closing = is_stopping(zk);
 
@@ -343,7 +374,11 @@ static int run(struct zk *zk, struct batch *b)
 			log_warn("%s: %s", b->paths[b->todo[0]], zk_errname(ZMARSHALLINGERROR));
 			return EIO;
 		}
-		if (await_round(b, &dl)) {
+		int err = await_round(b, &dl);
+
+		if (err == EINTR)
+			return interrupted(b);
+		if (err) {
 			b->last_rc = ZOPERATIONTIMEOUT;
 			b->cls->gave_up(b, b->cls->late);
 			return EIO;
@@ -362,7 +397,11 @@ int batch_call(struct batch *b)
 		log_warn("%s: %s", b->paths[0], zk_errname(ZCLOSING));
 		return EIO;
 	}
+	if (b->cancel)
+		cancel_set_waker(b->cancel, wake_caller, b);
 	err = run(zk, b);
+	if (b->cancel)
+		cancel_set_waker(b->cancel, NULL, NULL);
 	zk_leave(zk);
 	return err;
 }

@@ -104,6 +104,8 @@ struct batch {
 	                                 * calls our completion (which takes mu);
 	                                 * read by the caller once the round is over */
 	/* caller only: */
+	struct cancel *cancel;          /* ends the call's waits early, or NULL
+	                                 * (cancel.h: reads only) */
 	const char *const *paths;       /* one per slot; valid during the call */
 	bool watch;
 	unsigned what;                  /* FETCH_* */
@@ -130,9 +132,11 @@ void batch_release(struct batch *b);
 
 /*
  * Run the batch as one call: rounds until no slot is left in todo. Returns 0
- * (each slot's outcome is in its zrc and err), or EIO when the call gave up
+ * (each slot's outcome is in its zrc and err), EIO when the call gave up
  * (zk_free has begun, not connected in time, no answer by the deadline, a
- * request the client could not marshal); it has logged why (cls->gave_up).
+ * request the client could not marshal; it has logged why: cls->gave_up), or
+ * EINTR when b->cancel fired while it waited (requests still in flight are
+ * answered into the batch and dropped, as after the deadline).
  */
 int batch_call(struct batch *b);
 

@@ -349,8 +349,10 @@ static void take_result(const struct batch *b, struct slot *s, struct zfetch *o)
 	}
 }
 
+/* The fetch of struct backend (watch) or a read-back (no watch); `cx` ends
+ * its waits early (cancel.h), or NULL. */
 static int fetch_call(struct zk *zk, const char *const *paths, size_t n, unsigned what,
-		      bool watch, struct zfetch *out)
+		      bool watch, struct cancel *cx, struct zfetch *out)
 {
 	struct batch *b;
 	int err;
@@ -367,6 +369,7 @@ static int fetch_call(struct zk *zk, const char *const *paths, size_t n, unsigne
 	}
 	b->what = what;
 	b->watch = watch;
+	b->cancel = cx;
 	err = batch_call(b);
 	if (!err)
 		for (size_t i = 0; i < n; i++)
@@ -378,12 +381,14 @@ static int fetch_call(struct zk *zk, const char *const *paths, size_t n, unsigne
 static int be_fetch(void *impl, const char *const *paths, size_t n, unsigned what,
 		    struct zfetch *out)
 {
-	return fetch_call(impl, paths, n, what, true, out);
+	/* The reads of an interruptible request (ops.c) end at its interrupt. */
+	return fetch_call(impl, paths, n, what, true, cancel_current(), out);
 }
 
 int zk_read_back(struct zk *zk, const char *const *paths, size_t n, struct zfetch *out)
 {
-	return fetch_call(zk, paths, n, FETCH_DATA, false, out);
+	/* Part of a write's outcome: never cut short. */
+	return fetch_call(zk, paths, n, FETCH_DATA, false, NULL, out);
 }
 
 /* One request on one path: the slot's final errno, or the call's. */
@@ -399,6 +404,7 @@ static int single(struct zk *zk, const char *path, enum phase ph, bool watch,
 		return ENOMEM;
 	}
 	b->watch = watch;
+	b->cancel = cancel_current();   /* reads only; NULL outside a request */
 	err = batch_call(b);
 	if (!err)
 		err = b->slots[0].err;

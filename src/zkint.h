@@ -15,6 +15,7 @@
 #include <time.h>
 #include <zookeeper/zookeeper.h>
 
+#include "cancel.h"
 #include "zk.h"
 
 struct batch;
@@ -65,12 +66,13 @@ int zk_cond_init(pthread_cond_t *c);
 
 /*
  * Wait until CONNECTED on a usable handle and take a reference to it; NULL at
- * the deadline or once zk_free has begun. With `backoff` (the last round met
- * a connection error), first pause up to a few ms unless the state changed
- * since *gen. *gen gets the generation the handle was taken at.
+ * the deadline, once zk_free has begun, or once `cx` (if not NULL) fired: the
+ * token's waker must then broadcast zk->cond (cancel.h). With `backoff` (the
+ * last round met a connection error), first pause up to a few ms unless the
+ * state changed since *gen. *gen gets the generation the handle was taken at.
  */
 struct zkh *zk_acquire(struct zk *zk, const struct timespec *dl, bool backoff,
-		       unsigned *gen);
+		       unsigned *gen, const struct cancel *cx);
 void zk_release(struct zk *zk, struct zkh *h);
 
 /* A thread enters a call (false once zk_free has begun) and leaves it;

@@ -19,9 +19,11 @@
  *     long:  "a much longer value NNNN...(24 digits)"      44 bytes
  * FILE must hold one of them at the start.
  *
- * Prints "reads R changes C bad B" and up to 5 bad reads on stderr. Exit 0
- * when B is 0, R at least 100 and C at least 10 (the readers and the writer
- * overlapped); 1 otherwise; 2 on usage or setup errors.
+ * Prints "reads R changes C bad B" and up to 5 bad reads on stderr. A failed
+ * open, write or zoo_set counts as bad and stops every thread at once (the
+ * mount may be gone). Exit 0 when B is 0, R at least 100 and C at least 10
+ * (the readers and the writer overlapped); 1 otherwise; 2 on usage or setup
+ * errors.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -45,11 +47,21 @@ struct race {
 	zhandle_t *zh;
 	time_t end;
 	long reads, changes, bad;   /* atomics */
+	int broken;                 /* atomic: a call failed (the mount is gone?) */
 };
 
 static bool done(const struct race *r)
 {
-	return time(NULL) >= r->end;
+	return time(NULL) >= r->end || __atomic_load_n(&r->broken, __ATOMIC_RELAXED);
+}
+
+/* A failed call: counted as bad, reported once (perror of `what`, unless
+ * NULL: reported already), and every thread stops. */
+static void broke(struct race *r, const char *what)
+{
+	__atomic_add_fetch(&r->bad, 1, __ATOMIC_RELAXED);
+	if (__atomic_exchange_n(&r->broken, 1, __ATOMIC_RELAXED) == 0 && what)
+		perror(what);
 }
 
 static int value(long i, char *v, size_t cap)
@@ -88,9 +100,8 @@ static void *reader(void *arg)
 		ssize_t n;
 
 		if (fd < 0) {
-			perror("readrace: open");
-			__atomic_add_fetch(&r->bad, 1, __ATOMIC_RELAXED);
-			continue;
+			broke(r, "readrace: open");
+			break;
 		}
 		fstat(fd, &st);
 		n = read(fd, buf, sizeof(buf));
@@ -114,7 +125,7 @@ static void *local_writer(void *arg)
 		int fd = open(r->file, O_WRONLY | O_TRUNC);
 
 		if (fd < 0 || write(fd, v, (size_t)len) != len || close(fd) != 0) {
-			perror("readrace: write");
+			broke(r, "readrace: write");
 			break;
 		}
 		__atomic_add_fetch(&r->changes, 1, __ATOMIC_RELAXED);
@@ -133,6 +144,7 @@ static void *remote_writer(void *arg)
 
 		if (rc != ZOK) {
 			fprintf(stderr, "readrace: zoo_set %s: %s\n", r->zpath, zerror(rc));
+			broke(r, NULL);
 			break;
 		}
 		__atomic_add_fetch(&r->changes, 1, __ATOMIC_RELAXED);

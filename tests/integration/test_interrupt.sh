@@ -5,9 +5,11 @@
 # test_events.)
 #
 #   1. -o timeout=10, the server paused (SIGSTOP): `cat` of an uncached file
-#      blocks; SIGINT to it ends it once its ZooKeeper call ends, within the
-#      timeout (the kernel lets the process die only when the daemon has
-#      answered the interrupted request: a leaked request would hang it).
+#      blocks; SIGINT to it ends it at once, long before the timeout: the
+#      kernel lets the process die only when the daemon has answered the
+#      interrupted request (a leaked request would hang it), and the daemon
+#      answers EINTR as soon as the INTERRUPT comes (src/cancel.h), logging
+#      "PATH: interrupted".
 #   2. After the server resumes, the same file reads correctly, the daemon is
 #      alive and its log has no error about an unknown or stale request.
 #   3. A blocked commit (close(2) of a written file while paused) interrupted
@@ -52,6 +54,10 @@ rc=0
 wait "$CAT" || rc=$?
 info "cat ended $((t1 - t0)) ms after SIGINT (exit $rc)"
 [ "$rc" != 0 ] || fail "cat succeeded while the server was paused: $(cat "$TEST_DIR/cat.out")"
+(((t1 - t0) < 5000)) ||
+	fail "cat ended $((t1 - t0)) ms after SIGINT: the interrupted read was answered when its call gave up (-o timeout=10), not at once"
+grep -q '/i/cold.conf: interrupted' "$ZKFS_LOG" ||
+	fail "the daemon's log has no '/i/cold.conf: interrupted' line"
 zk_resume
 
 info "after the resume the mount works, the same file reads correctly"

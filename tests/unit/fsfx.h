@@ -43,7 +43,7 @@ void mk(struct fx *fx, const char *rel, const char *data, bool ephemeral);
 void set(struct fx *fx, const char *rel, const char *data);
 size_t fetches(struct fx *fx);
 
-/* fs_read of a read-only handle (asserts that no copy was made). */
+/* fs_read: *buf stays valid until the next rd() or the end of the test. */
 int rd(struct fs *fs, struct fs_file *fh, size_t size, off_t off, const char **buf,
        size_t *len);
 

@@ -24,6 +24,7 @@
 #include <zookeeper/zookeeper.h>
 
 #include "backend.h"
+#include "cancel.h"
 #include "zk.h"
 #include "zkfx.h"
 
@@ -174,6 +175,8 @@ static void test_unreachable_server_stays_lost_and_calls_fail_within_timeout(voi
 
 struct pending_call {
 	struct zk *zk;
+	const char *path;      /* NULL: "/x" */
+	struct cancel *cx;     /* the thread's current token, or NULL */
 	int err;
 	int64_t took;
 };
@@ -182,13 +185,65 @@ static void *fetch_thread(void *arg)
 {
 	struct pending_call *c = arg;
 	struct backend be = zk_backend(c->zk);
-	const char *paths[] = { "/x" };
+	const char *paths[] = { c->path ? c->path : "/x" };
 	struct zfetch out[1];
 	int64_t t0 = now_ms();
 
+	cancel_set_current(c->cx);
 	c->err = be.ops->fetch(be.impl, paths, 1, FETCH_DATA, out);
 	c->took = now_ms() - t0;
+	zfetch_clear(&out[0]);
 	return NULL;
+}
+
+/* Wait (5 s at most) until a call registered its waker on `cx`: it waits. */
+static bool waker_registered(struct cancel *cx)
+{
+	for (int i = 0; i < 500; i++) {
+		bool set;
+
+		pthread_mutex_lock(&cx->mu);
+		set = cx->wake != NULL;
+		pthread_mutex_unlock(&cx->mu);
+		if (set)
+			return true;
+		usleep(10 * 1000);
+	}
+	return false;
+}
+
+/* cancel.h: a read waiting for a connection ends with EINTR when its token
+ * fires, long before its timeout; one whose token fired before it began
+ * does not wait at all. */
+static void test_interrupted_fetch_waiting_for_a_connection_ends_with_eintr(void **state)
+{
+	char servers[64];
+	struct cancel cx;
+	struct pending_call c = { .err = -1, .cx = &cx };
+	pthread_t t;
+
+	snprintf(servers, sizeof(servers), "127.0.0.1:%d", closed_port());
+	c.zk = new_zk(servers, 20000, NULL);
+	assert_int_equal(zk_start(c.zk), 0);
+
+	cancel_init(&cx);
+	cancel_fire(&cx);
+	fetch_thread(&c);
+	assert_int_equal(c.err, EINTR);
+	assert_in_range(c.took, 0, 1000);
+	cancel_set_current(NULL);
+	cancel_destroy(&cx);
+
+	cancel_init(&cx);
+	c.err = -1;
+	assert_int_equal(pthread_create(&t, NULL, fetch_thread, &c), 0);
+	assert_true(waker_registered(&cx));
+	cancel_fire(&cx);
+	pthread_join(t, NULL);
+	assert_int_equal(c.err, EINTR);
+	assert_in_range(c.took, 0, 3000);
+	cancel_destroy(&cx);
+	zk_free(c.zk);
 }
 
 static void test_free_with_a_call_pending_fails_it_with_eio(void **state)
@@ -507,6 +562,42 @@ static void test_live_batch_abandoned_by_a_timed_out_caller_is_harmless(void **s
 
 /* ---- a paused server (ZKFS_TEST_SERVER_PID) ---- */
 
+/* A read sent to a server that does not answer (paused) ends with EINTR when
+ * its token fires; the answer that comes after the resume is dropped, and the
+ * next read works. */
+static void test_live_interrupted_read_on_a_paused_server_ends_with_eintr(void **state)
+{
+	const char *pid_s = getenv("ZKFS_TEST_SERVER_PID");
+	struct backend be;
+	char p[128];
+	const char *paths[1] = { p };
+	struct zfetch out[1];
+	struct cancel cx;
+	struct pending_call c = { .err = -1, .path = p, .cx = &cx };
+	pthread_t t;
+
+	LIVE(l);
+	assert_non_null(pid_s);
+	be = zk_backend(l->zk);
+	path_of(l, p, sizeof(p), "");
+	assert_int_equal(zk_ensure_path(l->zk, p), 0);
+	c.zk = l->zk;
+	cancel_init(&cx);
+	assert_int_equal(kill((pid_t)atoi(pid_s), SIGSTOP), 0);
+	assert_int_equal(pthread_create(&t, NULL, fetch_thread, &c), 0);
+	assert_true(waker_registered(&cx));
+	cancel_fire(&cx);
+	pthread_join(t, NULL);
+	assert_int_equal(kill((pid_t)atoi(pid_s), SIGCONT), 0);
+	assert_int_equal(c.err, EINTR);
+	assert_in_range(c.took, 0, 3000);
+	cancel_destroy(&cx);
+
+	assert_int_equal(be.ops->fetch(be.impl, paths, 1, FETCH_DATA, out), 0);
+	assert_int_equal(out[0].err, 0);
+	zfetch_clear(&out[0]);
+}
+
 static void pause_server(pid_t pid, int ms)
 {
 	assert_int_equal(kill(pid, SIGSTOP), 0);
@@ -580,6 +671,7 @@ int main(void)
 		cmocka_unit_test(test_start_refuses_a_server_list_without_port),
 		cmocka_unit_test(test_unreachable_server_stays_lost_and_calls_fail_within_timeout),
 		cmocka_unit_test(test_free_with_a_call_pending_fails_it_with_eio),
+		cmocka_unit_test(test_interrupted_fetch_waiting_for_a_connection_ends_with_eintr),
 	};
 	const struct CMUnitTest live[] = {
 		cmocka_unit_test_setup_teardown(test_live_connects_and_reports_connected_once,
@@ -595,6 +687,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_live_batch_of_20000_paths,
 						live_setup, live_teardown),
 		cmocka_unit_test_setup_teardown(test_live_batch_abandoned_by_a_timed_out_caller_is_harmless,
+						live_setup, live_teardown),
+		cmocka_unit_test_setup_teardown(test_live_interrupted_read_on_a_paused_server_ends_with_eintr,
 						live_setup, live_teardown),
 		cmocka_unit_test_setup_teardown(test_live_suspended_then_expired_session_is_replaced,
 						live_setup, live_teardown),
