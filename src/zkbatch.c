@@ -298,10 +298,21 @@ static void wake_caller(void *ctx)
 	pthread_mutex_unlock(&b->mu);
 }
 
+/* The first path left in todo, with " (and N more)" in `more`, for the log. */
+static const char *todo_path(const struct batch *b, char *more, size_t len)
+{
+	more[0] = '\0';
+	if (b->ntodo > 1)
+		snprintf(more, len, " (and %zu more)", b->ntodo - 1);
+	return b->paths[b->ntodo ? b->todo[0] : 0];
+}
+
 static int interrupted(const struct batch *b)
 {
-	log_info("%s%s: interrupted", b->paths[b->ntodo ? b->todo[0] : 0],
-		 b->ntodo > 1 ? " (and more)" : "");
+	char more[40];
+	const char *path = todo_path(b, more, sizeof(more));
+
+	log_info("%s%s: interrupted", path, more);
 	return EINTR;
 }
 
@@ -320,12 +331,10 @@ void batch_finish(struct slot *s, int rc)
 
 void batch_log_gave_up(const struct batch *b, const char *why)
 {
-	char more[40] = "";
+	char more[40];
+	const char *path = todo_path(b, more, sizeof(more));
 
-	if (b->ntodo > 1)
-		snprintf(more, sizeof(more), " (and %zu more)", b->ntodo - 1);
-	log_warn("%s%s: %s, %s", b->paths[b->ntodo ? b->todo[0] : 0], more,
-		 zk_errname(b->last_rc), why);
+	log_warn("%s%s: %s, %s", path, more, zk_errname(b->last_rc), why);
 }
 
 static bool is_stopping(struct zk *zk)

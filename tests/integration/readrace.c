@@ -46,6 +46,7 @@ struct race {
 	const char *zpath;
 	zhandle_t *zh;
 	time_t end;
+	int (*set)(struct race *r, const char *v, int len);   /* the writer's change */
 	long reads, changes, bad;   /* atomics */
 	int broken;                 /* atomic: a call failed (the mount is gone?) */
 };
@@ -115,35 +116,38 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-static void *local_writer(void *arg)
+/* Rewrite FILE through the mount: open(O_TRUNC), write, close. 0 or -1. */
+static int set_local(struct race *r, const char *v, int len)
 {
-	struct race *r = arg;
-	char v[64];
+	int fd = open(r->file, O_WRONLY | O_TRUNC);
 
-	for (long i = 1; !done(r); i++) {
-		int len = value(i, v, sizeof(v));
-		int fd = open(r->file, O_WRONLY | O_TRUNC);
-
-		if (fd < 0 || write(fd, v, (size_t)len) != len || close(fd) != 0) {
-			broke(r, "readrace: write");
-			break;
-		}
-		__atomic_add_fetch(&r->changes, 1, __ATOMIC_RELAXED);
+	if (fd < 0 || write(fd, v, (size_t)len) != len || close(fd) != 0) {
+		perror("readrace: write");
+		return -1;
 	}
-	return NULL;
+	return 0;
 }
 
-static void *remote_writer(void *arg)
+/* Set ZPATH with our own session. 0 or -1. */
+static int set_remote(struct race *r, const char *v, int len)
+{
+	int rc = zoo_set(r->zh, r->zpath, v, len, -1);
+
+	if (rc != ZOK) {
+		fprintf(stderr, "readrace: zoo_set %s: %s\n", r->zpath, zerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* The writer: the values in turn, each by r->set, until done or a failure. */
+static void *writer(void *arg)
 {
 	struct race *r = arg;
 	char v[64];
 
 	for (long i = 1; !done(r); i++) {
-		int len = value(i, v, sizeof(v));
-		int rc = zoo_set(r->zh, r->zpath, v, len, -1);
-
-		if (rc != ZOK) {
-			fprintf(stderr, "readrace: zoo_set %s: %s\n", r->zpath, zerror(rc));
+		if (r->set(r, v, value(i, v, sizeof(v))) != 0) {
 			broke(r, NULL);
 			break;
 		}
@@ -195,11 +199,12 @@ int main(int argc, char **argv)
 		r.zpath = argv[5];
 		if (!(r.zh = connect_zk(argv[4])))
 			return 2;
-		pthread_create(&t[nt++], NULL, remote_writer, &r);
+		r.set = set_remote;
 		pthread_create(&t[nt++], NULL, statter, &r);
 	} else {
-		pthread_create(&t[nt++], NULL, local_writer, &r);
+		r.set = set_local;
 	}
+	pthread_create(&t[nt++], NULL, writer, &r);
 	for (int i = 0; i < READERS; i++)
 		pthread_create(&t[nt++], NULL, reader, &r);
 	for (int i = 0; i < nt; i++)
