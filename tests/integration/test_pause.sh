@@ -76,8 +76,12 @@ assert_eq "$SID0" "$(log_sessions_since "$mark")" "the session after the move (s
 ! grep -qx LOST "$STATES_SEEN" || fail ".state went LOST during the pause: $(paste -sd' ' "$STATES_SEEN")"
 (((t_back - t_pause) >= READ_TMO - 500)) ||
 	fail "CONNECTED again $((t_back - t_pause)) ms after the pause, before the read timeout ($READ_TMO ms): did zkfs leave the server for another reason?"
-wait_until 5 eval '(($(events) >= n0 + 2))' ||
-	fail "inotifywait reported $(($(events) - n0)) events on .state for SUSPENDED and CONNECTED (expected 2)"
+# inotify merges identical events its reader has not read yet (inotify(7)):
+# when CONNECTED follows SUSPENDED before inotifywait has read the first one
+# (seen with two valgrind runs on 2 CPUs), the two are one event. .state must
+# wake it; that none is missed is .events' promise, checked just below.
+wait_until 5 eval '(($(events) >= n0 + 1))' ||
+	fail "inotifywait reported no event on .state for SUSPENDED and CONNECTED"
 if [ -n "$EVENTS_OUT" ]; then
 	wait_until 5 events_reach CONNECTED || true
 	assert_eq "SUSPENDED CONNECTED" "$(events_seen)" ".events during the pause"
