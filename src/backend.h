@@ -74,6 +74,10 @@ struct zfetch {
 	char **children;       /* err == 0 and FETCH_CHILDREN: malloc'd array of
 	                        * malloc'd names, in no particular order */
 	size_t nchildren;
+	bool noread;           /* err == 0: the node exists but this session may not
+	                        * read it (ZNOAUTH): `stat` only (from an exists,
+	                        * which needs no permission), no data (NULL), no
+	                        * children, and no watch left for it */
 };
 
 /* One operation of a transaction (backend_ops.multi). */
@@ -98,7 +102,8 @@ struct backend_ops {
 	 * While the connection is SUSPENDED it waits (up to the timeout) for it
 	 * to come back and retries; reads are idempotent.
 	 * A node found absent gets an exists watch (err = ENOENT). If it appears
-	 * between the get and the exists, the backend fetches it again.
+	 * between the get and the exists, the backend fetches it again. A node
+	 * this session may not read is answered with its stat only (noread).
 	 */
 	int (*fetch)(void *impl, const char *const *paths, size_t n, unsigned what,
 		     struct zfetch *out);

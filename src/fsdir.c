@@ -185,17 +185,16 @@ static int build(struct fs *fs, struct node *n, struct fs_dir *dh, bool *keep_ca
 		rc = ENOMEM;
 		goto out;
 	}
-	/* ".", "..", the virtual files, then the children. */
+	/* ".", "..", `.state`, then the children. */
 	if (!(d = dir_add(dh, ".")) ) { rc = ENOMEM; goto out; }
 	fs_fill_attr(fs, n->ino, NK_DIR, &facts.stat, &d->entry.attr);
 	if (!(d = dir_add(dh, ".."))) { rc = ENOMEM; goto out; }
 	d->entry.attr.st_ino = NODE_ROOT_INO;
 	d->entry.attr.st_mode = S_IFDIR;
+	/* `.events` is reachable by name only: a reader of it blocks until the
+	 * next transition, and `grep -r`, `cp -a` or `tar` of the root would
+	 * hang there for good (docs/SEMANTICS.md). */
 	if (root) {
-		if (!(d = dir_add(dh, EVENTS_NAME))) { rc = ENOMEM; goto out; }
-		d->entry.ino = NODE_EVENTS_INO;
-		fs_fill_virt_attr(fs, d->entry.ino, &d->entry.attr);
-		d->entry.entry_timeout = fs->cfg.cache_timeout;
 		if (!(d = dir_add(dh, VIRT_STATE_NAME))) { rc = ENOMEM; goto out; }
 		d->entry.ino = NODE_STATE_INO;
 		fs_fill_virt_attr(fs, d->entry.ino, &d->entry.attr);
@@ -206,7 +205,7 @@ static int build(struct fs *fs, struct node *n, struct fs_dir *dh, bool *keep_ca
 		if (!dn || !(d = dir_add(dh, fs->cfg.datafile))) { rc = ENOMEM; goto out; }
 		dir_pin(dh, dn);
 		d->entry.ino = dn->ino;
-		fs_fill_attr(fs, dn->ino, NK_FILE, &facts.stat, &d->entry.attr);
+		fs_node_attr(fs, dn, &facts.stat, &d->entry.attr);
 		d->entry.entry_timeout = d->entry.attr_timeout = fs_timeout_for(fs, facts.cached);
 	}
 	for (size_t i = 0; i < facts.nchildren; i++) {
@@ -275,7 +274,7 @@ static int build(struct fs *fs, struct node *n, struct fs_dir *dh, bool *keep_ca
 		npending = again;
 	}
 	if (rc == 0) {
-		size_t first = root ? 4 : 2;   /* keep ".", ".." (and .events, .state) first */
+		size_t first = root ? 3 : 2;   /* keep ".", ".." (and .state) first */
 		qsort(dh->ents + first, dh->n - first, sizeof(*dh->ents), cmp_dirent);
 	}
 out:

@@ -14,6 +14,11 @@
 
 #include "fsops_int.h"
 #include "log.h"
+#include "readlog.h"
+
+/* A commit of an O_APPEND handle that finds a newer version appends its
+ * bytes to that version instead; it gives up (ESTALE) after this many. */
+#define APPEND_TRIES 16
 
 static struct fs_file *fh_new(struct fs *fs, enum node_kind kind)
 {
@@ -22,6 +27,7 @@ static struct fs_file *fh_new(struct fs *fs, enum node_kind kind)
 	if (!fh)
 		return NULL;
 	fh->kind = kind;
+	fh->refs = 1;
 	pthread_mutex_init(&fh->mu, NULL);
 	pthread_mutex_lock(&fs->files_mu);
 	fh->next = fs->files;
@@ -59,9 +65,14 @@ static int writable_init(struct fs *fs, struct fs_file *fh, struct node *n,
 {
 	fh->writable = true;
 	fh->append = (flags & O_APPEND) != 0;
+	fh->appends_only = true;
+	if (facts->noread && !(flags & O_TRUNC))
+		return EACCES;        /* its value cannot be loaded */
 	if (flags & O_TRUNC) {
 		fh->replace = true;
 		fh->owed = true;      /* `: > f` empties f (at release, see fs_flush) */
+		n->wfh = fh;          /* its size is 0 now, for its writer */
+		n->wlen = 0;
 	} else if (facts->data->len > 0) {
 		int rc = buf_resize(fh, facts->data->len);
 
@@ -69,6 +80,7 @@ static int writable_init(struct fs *fs, struct fs_file *fh, struct node *n,
 			return rc;
 		memcpy(fh->buf, facts->data->bytes, facts->data->len);
 	}
+	fh->base_len = fh->len;
 	fh->version = facts->stat.version;
 	if (facts->pending) {         /* another handle's deferred create */
 		fh->create = true;
@@ -78,7 +90,6 @@ static int writable_init(struct fs *fs, struct fs_file *fh, struct node *n,
 	}
 	fh->node = n;
 	node_pin(n);
-	n->writers++;
 	return 0;
 }
 
@@ -113,7 +124,16 @@ struct events_reader *fs_file_events(const struct fs_file *fh)
 	return fh->reader;
 }
 
-int fs_open(struct fs *fs, uint64_t ino, int flags, struct fs_file **fhp,
+/* Remember the version `pid` opened `n` at, for a rename over it. Lock held. */
+static void note_read(struct fs *fs, pid_t pid, const struct node *n,
+		      const struct facts *facts)
+{
+	if (n->entry && !facts->pending)
+		readlog_note(fs->reads, pid, n->entry->path, facts->stat.czxid,
+			     facts->stat.version);
+}
+
+int fs_open(struct fs *fs, uint64_t ino, int flags, pid_t pid, struct fs_file **fhp,
 	    struct fs_open_reply *reply)
 {
 	bool writing = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
@@ -133,6 +153,10 @@ int fs_open(struct fs *fs, uint64_t ino, int flags, struct fs_file **fhp,
 	rc = n ? fs_node_facts(fs, n, &f, &facts) : ENOENT;
 	if (rc == 0 && n->kind == NK_DIR)
 		rc = EISDIR;
+	if (rc == 0 && facts.noread && !writing)
+		rc = EACCES;
+	if (rc == 0 && n->kind != NK_DATAFILE)
+		note_read(fs, pid, n, &facts);
 	fh = rc ? NULL : fh_new(fs, n->kind);
 	if (rc == 0 && !fh)
 		rc = ENOMEM;
@@ -207,7 +231,7 @@ static int make_file(struct fs *fs, struct entry *e, int flags, struct facts *fa
 	return rc;
 }
 
-int fs_create(struct fs *fs, uint64_t parent, const char *name, int flags,
+int fs_create(struct fs *fs, uint64_t parent, const char *name, int flags, pid_t pid,
 	      struct fs_entry *out, struct fs_file **fhp, struct fs_open_reply *reply)
 {
 	struct zfetch f = { 0 };
@@ -236,6 +260,8 @@ int fs_create(struct fs *fs, uint64_t parent, const char *name, int flags,
 		rc = file_entry(fs, e, &facts, made, out, &n);
 	if (rc == 0 && !(fh = fh_new(fs, NK_FILE)))
 		rc = ENOMEM;
+	if (rc == 0 && !made)
+		note_read(fs, pid, n, &facts);
 	if (rc == 0) {
 		/* A new file's value is replaced whole: O_TRUNC. A deferred
 		 * create is counted by writable_init (facts.pending). */
@@ -321,6 +347,23 @@ static int spoil(struct fs *fs, struct fs_file *fh, size_t want)
 	return EFBIG;
 }
 
+/* The handle's buffer changed: its length is the size its node shows until
+ * the commit (node.h: wfh). Lock mu held, not the table lock. */
+static void show_len(struct fs *fs, struct fs_file *fh)
+{
+	node_lock(fs->nt);
+	fh->node->wfh = fh;
+	fh->node->wlen = (int64_t)fh->len;
+	node_unlock(fs->nt);
+}
+
+/* The handle no longer holds anything uncommitted. Lock held. */
+static void unshow_len(struct fs_file *fh)
+{
+	if (fh->node && fh->node->wfh == fh)
+		fh->node->wfh = NULL;
+}
+
 int fs_write(struct fs *fs, struct fs_file *fh, const char *buf, size_t size, off_t off)
 {
 	size_t end;
@@ -343,6 +386,7 @@ int fs_write(struct fs *fs, struct fs_file *fh, const char *buf, size_t size, of
 	if (rc == 0) {
 		memcpy(fh->buf + off, buf, size);
 		fh->dirty = true;
+		show_len(fs, fh);
 	}
 	pthread_mutex_unlock(&fh->mu);
 	return rc;
@@ -367,6 +411,8 @@ static int handle_truncate(struct fs *fs, struct fs_file *fh, off_t size)
 	if (size == 0)
 		fh->replace = true;   /* the whole value is replaced */
 	fh->dirty = true;
+	fh->appends_only = false;
+	show_len(fs, fh);
 	return 0;
 }
 
@@ -376,6 +422,49 @@ static char *target_path(struct fs_file *fh)
 	struct entry *e = fh->node->entry;
 
 	return e ? strdup(e->path) : NULL;
+}
+
+/*
+ * `>>` from two places at once: the znode moved on since this handle loaded
+ * it, and the handle only appended. Append its bytes to the newest value
+ * instead, checked against that value's version, as O_APPEND does on a local
+ * file; so no line is lost. Lock mu held. 0, ESTALE after APPEND_TRIES, or an
+ * errno (EFBIG when the result would exceed max_size).
+ */
+static int append_again(struct fs *fs, struct fs_file *fh, const char *path,
+			struct zstat *st)
+{
+	const struct backend_ops *be = fs->be.ops;
+	int rc = ESTALE;
+
+	for (int i = 0; i < APPEND_TRIES && rc == ESTALE; i++) {
+		struct zfetch f = { 0 };
+		size_t tail = fh->len - fh->base_len, len;
+		char *nb = NULL;
+
+		rc = be->fetch(fs->be.impl, &path, 1, FETCH_DATA, &f);
+		if (rc == 0)
+			rc = f.err ? f.err : f.noread ? EACCES : 0;
+		len = rc == 0 ? f.data->len + tail : 0;
+		if (rc == 0 && len > fs->cfg.max_size)
+			rc = EFBIG;
+		if (rc == 0 && !(nb = malloc(len ? len : 1)))
+			rc = ENOMEM;
+		if (rc == 0) {
+			memcpy(nb, f.data->bytes, f.data->len);
+			memcpy(nb + f.data->len, fh->buf + fh->base_len, tail);
+			free(fh->buf);
+			fh->buf = nb;
+			fh->len = fh->cap = len;
+			fh->base_len = f.data->len;
+			fh->version = f.stat.version;
+			rc = be->set(fs->be.impl, path, fh->buf, fh->len, fh->version, st);
+			log_info("%s: changed since it was opened: appended to version %d%s", path,
+				 (int)f.stat.version, rc == ESTALE ? ", which changed too" : "");
+		}
+		zfetch_clear(&f);
+	}
+	return rc;
 }
 
 /* One ZooKeeper write for the buffer. Lock mu held, table lock not. */
@@ -393,6 +482,8 @@ static int commit(struct fs *fs, struct fs_file *fh, const char *path, struct zs
 		return be->set(fs->be.impl, path, fh->buf, fh->len, -1, st);
 	}
 	rc = be->set(fs->be.impl, path, fh->buf, fh->len, fh->replace ? -1 : fh->version, st);
+	if (rc == ESTALE && fh->append && fh->appends_only)
+		rc = append_again(fs, fh, path, st);
 	if (rc == ESTALE)
 		log_warn("%s: changed since it was opened (version %d): nothing written",
 			 path, (int)fh->version);
@@ -412,15 +503,24 @@ static int commit_now(struct fs *fs, struct fs_file *fh)
 	path = target_path(fh);
 	node_unlock(fs->nt);
 	fh->dirty = fh->owed = false;
-	if (!path)   /* unlinked through this mount while open: its data goes too */
+	if (!path) {   /* unlinked through this mount while open: its data goes too */
+		node_lock(fs->nt);
+		unshow_len(fh);
+		node_unlock(fs->nt);
 		return created ? 0 : (fh->spoiled = ENOENT);
+	}
 	rc = commit(fs, fh, path, &st);
 	free(path);
+	node_lock(fs->nt);
+	unshow_len(fh);       /* committed, or never will be */
+	node_unlock(fs->nt);
 	if (rc) {
 		fh->spoiled = rc;
 		return rc;
 	}
 	fh->version = st.version;
+	fh->base_len = fh->len;
+	fh->appends_only = true;
 	fh->replace = fh->create = false;
 	node_lock(fs->nt);
 	if (created && fh->node->adopt) {
@@ -456,16 +556,24 @@ int fs_flush(struct fs *fs, struct fs_file *fh)
 	return rc;
 }
 
-void fs_release(struct fs *fs, struct fs_file *fh)
+/* Drop a reference to a handle; the last frees it. */
+static void fh_put(struct fs *fs, struct fs_file *fh)
 {
-	if (!fh)
-		return;
-	if (fh->writable && !fh->spoiled && (fh->dirty || fh->owed)) {
-		/* Nobody is left to tell of a failure: the backend logs it. */
-		pthread_mutex_lock(&fh->mu);
-		commit_now(fs, fh);
-		pthread_mutex_unlock(&fh->mu);
+	bool last;
+
+	pthread_mutex_lock(&fs->files_mu);
+	last = --fh->refs == 0;
+	if (last) {
+		if (fh->prev)
+			fh->prev->next = fh->next;
+		else
+			fs->files = fh->next;
+		if (fh->next)
+			fh->next->prev = fh->prev;
 	}
+	pthread_mutex_unlock(&fs->files_mu);
+	if (!last)
+		return;
 	if (fh->node || fh->created) {
 		node_lock(fs->nt);
 		if (fh->created) {
@@ -473,24 +581,30 @@ void fs_release(struct fs *fs, struct fs_file *fh)
 			entry_unpin(fh->created);
 		}
 		if (fh->node) {
-			fh->node->writers--;
+			unshow_len(fh);
 			node_unpin(fs->nt, fh->node);
 		}
 		node_unlock(fs->nt);
 	}
 	events_close(fs->events, fh->reader);
-	pthread_mutex_lock(&fs->files_mu);
-	if (fh->prev)
-		fh->prev->next = fh->next;
-	else
-		fs->files = fh->next;
-	if (fh->next)
-		fh->next->prev = fh->prev;
-	pthread_mutex_unlock(&fs->files_mu);
 	zdata_put(fh->data);
 	free(fh->buf);
 	pthread_mutex_destroy(&fh->mu);
 	free(fh);
+}
+
+void fs_release(struct fs *fs, struct fs_file *fh)
+{
+	if (!fh)
+		return;
+	if (fh->writable) {
+		/* Nobody is left to tell of a failure: the backend logs it. */
+		pthread_mutex_lock(&fh->mu);
+		if (!fh->spoiled && (fh->dirty || fh->owed))
+			commit_now(fs, fh);
+		pthread_mutex_unlock(&fh->mu);
+	}
+	fh_put(fs, fh);
 }
 
 void fs_discard(struct fs *fs, struct fs_file *fh)
@@ -501,6 +615,70 @@ void fs_discard(struct fs *fs, struct fs_file *fh)
 		pthread_mutex_unlock(&fh->mu);
 	}
 	fs_release(fs, fh);
+}
+
+/* The handles that may write to inode `n`, each with a reference; the caller
+ * puts them (fh_put) and frees the array. `n` must be pinned. */
+static size_t node_handles(struct fs *fs, const struct node *n, struct fs_file ***out)
+{
+	struct fs_file **v = NULL;
+	size_t k = 0, cap = 0;
+
+	pthread_mutex_lock(&fs->files_mu);
+	for (struct fs_file *fh = fs->files; fh; fh = fh->next) {
+		if (!fh->writable || fh->node != n)
+			continue;
+		if (k == cap) {
+			struct fs_file **nv = realloc(v, (cap = cap ? 2 * cap : 4) * sizeof(*v));
+
+			if (!nv)
+				break;    /* ENOMEM: settle those we have */
+			v = nv;
+		}
+		fh->refs++;
+		v[k++] = fh;
+	}
+	pthread_mutex_unlock(&fs->files_mu);
+	*out = v;
+	return k;
+}
+
+int fs_commit_handles(struct fs *fs, struct node *n)
+{
+	struct fs_file **v;
+	size_t k = node_handles(fs, n, &v);
+	int rc = 0;
+
+	for (size_t i = 0; i < k; i++) {
+		struct fs_file *fh = v[i];
+		int r;
+
+		pthread_mutex_lock(&fh->mu);
+		r = fh->spoiled;
+		if (!r && (fh->dirty || fh->owed || fh->create))
+			r = commit_now(fs, fh);
+		pthread_mutex_unlock(&fh->mu);
+		if (r && !rc)
+			rc = r;
+		fh_put(fs, fh);
+	}
+	free(v);
+	return rc;
+}
+
+void fs_handles_moved(struct fs *fs, struct node *n, int32_t version)
+{
+	struct fs_file **v;
+	size_t k = node_handles(fs, n, &v);
+
+	for (size_t i = 0; i < k; i++) {
+		pthread_mutex_lock(&v[i]->mu);
+		if (!v[i]->create)
+			v[i]->version = version;
+		pthread_mutex_unlock(&v[i]->mu);
+		fh_put(fs, v[i]);
+	}
+	free(v);
 }
 
 /* ---- setattr ---- */
@@ -613,8 +791,9 @@ int fs_setattr(struct fs *fs, uint64_t ino, int to_set, const struct stat *want,
 		} else {
 			rc = path_truncate(fs, n, &facts, want->st_size);
 		}
-		/* The size the kernel keeps is ZooKeeper's until the commit. */
-		if (rc == 0 && !(fh && fh->writable))
+		/* A handle's truncation shows at once to its writer (node.h: wfh),
+		 * as a truncation by path does. */
+		if (rc == 0)
 			st->st_size = want->st_size;
 	}
 	node_unlock(fs->nt);

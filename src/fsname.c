@@ -14,6 +14,7 @@
 
 #include "fsops_int.h"
 #include "log.h"
+#include "readlog.h"
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
@@ -126,7 +127,7 @@ static int empty_datafile(struct fs *fs, uint64_t parent)
 	return rc;
 }
 
-int fs_unlink(struct fs *fs, uint64_t parent, const char *name)
+int fs_unlink(struct fs *fs, uint64_t parent, const char *name, pid_t pid)
 {
 	struct zfetch f = { 0 };
 	struct facts facts;
@@ -150,6 +151,8 @@ int fs_unlink(struct fs *fs, uint64_t parent, const char *name)
 		node_drop(fs->nt, e);    /* never created: its handles commit nothing */
 	else if (rc == 0)
 		rc = delete_entry(fs, e, -1);
+	if (rc == 0)   /* what it read there binds no rename of its own to it now */
+		readlog_forget(fs->reads, pid, e->path);
 	release(fs, e, &f);
 	return rc;
 }
@@ -379,8 +382,58 @@ static int rename_check(struct fs *fs, struct entry *se, const struct facts *sf,
 	return sf->pending ? EBUSY : 0;
 }
 
+/* Commit what the writers of the file `name` in `parent` hold, so that the
+ * rename moves what they wrote (tempfile + os.replace before close). */
+static int settle_source(struct fs *fs, uint64_t parent, const char *name)
+{
+	struct entry *e = NULL;
+	struct node *pn, *n = NULL;
+	char *path;
+	int rc;
+
+	node_lock(fs->nt);
+	if (fs_dir_node(fs, parent, &pn) == 0 && (path = fs_join_path(pn->entry->path, name))) {
+		e = node_entry(fs->nt, path);
+		free(path);
+	}
+	n = e ? e->node : NULL;
+	if (n)
+		node_pin(n);
+	node_unlock(fs->nt);
+	if (!n)
+		return 0;
+	rc = fs_commit_handles(fs, n);
+	node_lock(fs->nt);
+	node_unpin(fs->nt, n);
+	node_unlock(fs->nt);
+	return rc;
+}
+
+/*
+ * A rename over `te` is checked against the version known now (the multi
+ * sends it); when the renaming process read the target before, that must be
+ * the version it read (readlog.h): of two `sed -i` of one file, the later
+ * fails with ESTALE instead of dropping the earlier's change. Lock held.
+ */
+static int target_check(struct fs *fs, pid_t pid, const struct entry *te,
+			const struct facts *tf)
+{
+	int64_t czxid;
+	int32_t v;
+
+	if (!readlog_find(fs->reads, pid, te->path, &czxid, &v))
+		return 0;
+	if ((czxid != 0 && czxid != tf->stat.czxid) || v != tf->stat.version) {
+		log_warn("rename over %s: changed since the renaming process read it "
+			 "(version %d, now %d): nothing written", te->path, (int)v,
+			 (int)tf->stat.version);
+		return ESTALE;
+	}
+	return 0;
+}
+
 int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newparent,
-	      const char *newname, unsigned flags)
+	      const char *newname, unsigned flags, pid_t pid)
 {
 	struct zfetch sfe = { 0 }, tfe = { 0 };
 	struct facts sf, tf;
@@ -388,6 +441,7 @@ int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newpare
 	struct node *moved = NULL;
 	char *from = NULL, *to = NULL;
 	bool dir = false;
+	int32_t tv = 0;
 	int rc, trc = 0;
 
 	if (fs->cfg.ro)
@@ -398,12 +452,19 @@ int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newpare
 		return EPERM;
 	if (vname_of(fs, parent, name) == VN_DATA || vname_of(fs, newparent, newname) == VN_DATA)
 		return EINVAL;
+	rc = settle_source(fs, parent, name);
+	if (rc)
+		return rc;
 	node_lock(fs->nt);
 	rc = fs_child(fs, parent, name, false, &se, &sfe, &sf);
 	if (rc == 0) {
 		trc = fs_child(fs, newparent, newname, true, &te, &tfe, &tf);
 		rc = te ? rename_check(fs, se, &sf, te, trc, &tf, flags) : trc;
 	}
+	if (rc == 0 && se != te && trc == 0)
+		rc = target_check(fs, pid, te, &tf);
+	if (rc == 0 && se != te && (sf.noread || (trc == 0 && tf.noread)))
+		rc = EACCES;
 	if (rc == 0 && se != te) {
 		/* Our own delete of the source detaches its inode before the
 		 * answer comes: hold it to move it to the target. */
@@ -412,6 +473,7 @@ int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newpare
 			node_pin(moved);
 		dir = kind_of(fs, se, &sf) == NK_DIR;
 		sf.data = zdata_get(sf.data);   /* an event may drop the cached one */
+		tv = trc == 0 ? tf.stat.version + 1 : 0;   /* the target's, after */
 		from = strdup(se->path);
 		to = strdup(te->path);
 		node_unlock(fs->nt);
@@ -432,6 +494,14 @@ int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newpare
 		else
 			node_drop(fs->nt, te);
 	}
+	node_unlock(fs->nt);
+	if (rc == 0 && se != te && !dir) {
+		/* The target holds the source's value now, at version tv. */
+		readlog_note(fs->reads, pid, to, trc == 0 ? tf.stat.czxid : 0, tv);
+		if (moved)
+			fs_handles_moved(fs, moved, tv);
+	}
+	node_lock(fs->nt);
 	if (moved)
 		node_unpin(fs->nt, moved);
 	free(from);

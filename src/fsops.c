@@ -8,6 +8,7 @@
 
 #include "fsops_int.h"
 #include "log.h"
+#include "readlog.h"
 
 /* ---- creation and events ---- */
 
@@ -26,7 +27,8 @@ struct fs *fs_new(const struct fs_config *cfg, struct backend be, notice_fn sink
 	fs->nt = node_table_new(cfg->base, sink, sink_ctx);
 	virt_init(&fs->virt);
 	fs->events = events_new(cfg->events_hooks);
-	if (!fs->cfg.base || !fs->cfg.datafile || !fs->nt || !fs->events) {
+	fs->reads = readlog_new();
+	if (!fs->cfg.base || !fs->cfg.datafile || !fs->nt || !fs->events || !fs->reads) {
 		fs_free(fs);
 		return NULL;
 	}
@@ -42,6 +44,7 @@ void fs_free(struct fs *fs)
 	pthread_mutex_destroy(&fs->files_mu);
 	node_table_free(fs->nt);
 	events_free(fs->events);
+	readlog_free(fs->reads);
 	virt_destroy(&fs->virt);
 	free((char *)fs->cfg.base);
 	free((char *)fs->cfg.datafile);
@@ -159,12 +162,20 @@ void fs_fill_attr(struct fs *fs, uint64_t ino, enum node_kind kind,
 	a->st_atim = a->st_mtim;
 }
 
-void fs_node_attr(struct fs *fs, const struct node *n, const struct zstat *zs,
+void fs_node_attr(struct fs *fs, struct node *n, const struct zstat *zs,
 		  struct stat *a)
 {
+	if (zs != &n->shown) {
+		n->shown = *zs;
+		n->shown_set = true;
+	}
 	fs_fill_attr(fs, n->ino, n->kind == NK_DIR ? NK_DIR : NK_FILE, zs, a);
 	if (n->mode_set)
 		a->st_mode = (a->st_mode & S_IFMT) | n->mode;
+	if (n->wfh) {
+		a->st_size = (off_t)n->wlen;
+		a->st_blocks = (a->st_size + 511) / 512;
+	}
 }
 
 uint64_t fs_virt_ino(uint64_t parent, const char *name)
@@ -245,6 +256,12 @@ int fs_settle(struct fs *fs, struct entry *e, uint64_t epoch, struct zfetch *f,
 	}
 	if (f->err)
 		return f->err;
+	if (f->noread) {   /* listed and stat'able, never cached: no watch holds it */
+		out->stat = f->stat;
+		out->data = zdata_empty();
+		out->noread = true;
+		return 0;
+	}
 	if (node_store(fs->nt, e, epoch, f)) {
 		fs_facts_from_entry(e, out);
 		return 0;
@@ -309,7 +326,7 @@ static int lookup_datafile(struct fs *fs, struct node *pn, struct fs_entry *out)
 			rc = ENOMEM;
 		} else {
 			node_ref(n);
-			fs_fill_attr(fs, n->ino, NK_FILE, &facts.stat, &out->attr);
+			fs_node_attr(fs, n, &facts.stat, &out->attr);
 			out->ino = n->ino;
 			out->entry_timeout = out->attr_timeout = fs_timeout_for(fs, facts.cached);
 		}
@@ -498,11 +515,25 @@ int fs_getattr(struct fs *fs, uint64_t ino, struct stat *st, double *timeout)
 	}
 	node_lock(fs->nt);
 	n = node_by_ino(fs->nt, ino);
-	rc = n ? fs_node_facts(fs, n, &f, &facts) : ENOENT;
+	if (!n) {
+		node_unlock(fs->nt);
+		return ENOENT;
+	}
+	node_pin(n);     /* kept even if the kernel forgets it meanwhile */
+	rc = fs_node_facts(fs, n, &f, &facts);
 	if (rc == 0) {
 		fs_node_attr(fs, n, &facts.stat, st);
 		*timeout = fs_timeout_for(fs, facts.cached);
+	} else if (rc == ENOENT && n->shown_set && n->nlookup > 0) {
+		/* Deleted or replaced while the kernel holds it (an open file
+		 * whose name was unlinked or renamed over): what it last showed,
+		 * with no link, as a local file gives fstat. */
+		fs_node_attr(fs, n, &n->shown, st);
+		st->st_nlink = 0;
+		*timeout = 0;
+		rc = 0;
 	}
+	node_unpin(fs->nt, n);
 	node_unlock(fs->nt);
 	zfetch_clear(&f);
 	return rc;

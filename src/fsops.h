@@ -120,12 +120,12 @@ struct fs_open_reply {
 	                    * commit) and the virtual files (their close then
 	                    * succeeds even as the mount ends) */
 };
-int fs_open(struct fs *fs, uint64_t ino, int flags, struct fs_file **fh,
+int fs_open(struct fs *fs, uint64_t ino, int flags, pid_t pid, struct fs_file **fh,
 	    struct fs_open_reply *reply);
 /* Create and open `name` in `parent` (flags as open(2): O_EXCL creates the
  * znode now). `out` is a counted entry. EEXIST, EINVAL (a name ZooKeeper
  * refuses), ENOTDIR, EROFS. */
-int fs_create(struct fs *fs, uint64_t parent, const char *name, int flags,
+int fs_create(struct fs *fs, uint64_t parent, const char *name, int flags, pid_t pid,
 	      struct fs_entry *out, struct fs_file **fh, struct fs_open_reply *reply);
 /* Up to `size` bytes at `off`: *buf points into *copy (malloc'd; the caller
  * frees it once the reply is sent), never into the handle, which a release may
@@ -160,10 +160,10 @@ struct events_reader *fs_file_events(const struct fs_file *fh);
  * RENAME_EXCHANGE (EINVAL); a directory whose subtree does not fit one
  * request: EXDEV. */
 int fs_mkdir(struct fs *fs, uint64_t parent, const char *name, struct fs_entry *out);
-int fs_unlink(struct fs *fs, uint64_t parent, const char *name);
+int fs_unlink(struct fs *fs, uint64_t parent, const char *name, pid_t pid);
 int fs_rmdir(struct fs *fs, uint64_t parent, const char *name);
 int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newparent,
-	      const char *newname, unsigned flags);
+	      const char *newname, unsigned flags, pid_t pid);
 /* symlink, link, mknod of anything but a regular file: EROFS or EPERM. */
 int fs_refuse(struct fs *fs);
 

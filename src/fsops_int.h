@@ -19,6 +19,8 @@ struct fs {
 	pthread_mutex_t files_mu;
 	struct fs_file *files;    /* files_mu: every open handle (fs_free frees
 	                           * those the kernel never released) */
+	struct readlog *reads;    /* has its own lock: which process read which
+	                           * version (readlog.h), for rename's check */
 };
 
 /* What is known of one znode for the length of one request: borrowed from the
@@ -30,6 +32,8 @@ struct facts {
 	size_t nchildren;
 	bool cached;
 	bool pending;    /* a deferred create (fsfile.c): no znode yet, stat made up */
+	bool noread;     /* the znode exists but this session may not read it
+	                  * (ZNOAUTH): stat only, data empty, never cached */
 };
 
 /* An open file (fsfile.c). */
@@ -40,6 +44,8 @@ struct fs_file {
 	char text[16];
 	struct events_reader *reader; /* const: .events */
 	struct fs_file *prev, *next;  /* fs->files_mu */
+	unsigned refs;                /* fs->files_mu: the kernel's (until release) +
+	                               * a rename settling the handle (fs_file_put) */
 	/* Handles that may write: */
 	struct node *node;        /* const, pinned; node->entry may change (rename) */
 	struct entry *created;    /* const: the entry of a deferred create (pinned) */
@@ -48,6 +54,10 @@ struct fs_file {
 	char *buf;                /* mu: the whole value as it will be committed */
 	size_t len, cap;          /* mu */
 	int32_t version;          /* mu: the version buf was loaded at */
+	size_t base_len;          /* mu: bytes of buf loaded at that version; what
+	                           * follows was appended by this handle */
+	bool appends_only;        /* mu: every change since was an append (O_APPEND):
+	                           * a commit that finds a newer version appends to it */
 	bool replace;             /* mu: commit overwrites whatever is there */
 	bool create;              /* mu: the znode does not exist yet */
 	bool dirty;               /* mu: written since the last commit: flush commits */
@@ -64,9 +74,10 @@ enum node_kind fs_kind_of(struct fs *fs, const struct entry *e, const struct fac
 void fs_fill_attr(struct fs *fs, uint64_t ino, enum node_kind kind,
 		  const struct zstat *zs, struct stat *a);
 
-/* struct stat of inode `n` (lock held): fs_fill_attr, and the mode a chmod
- * set on a file this mount made (node.h). */
-void fs_node_attr(struct fs *fs, const struct node *n, const struct zstat *zs,
+/* struct stat of inode `n` (lock held): fs_fill_attr, the mode a chmod set
+ * on a file this mount made, and the size of a writer's uncommitted buffer
+ * (node.h). Remembers `zs` as what the kernel was shown (node->shown). */
+void fs_node_attr(struct fs *fs, struct node *n, const struct zstat *zs,
 		  struct stat *a);
 
 /* struct stat of `.state`. */
@@ -102,6 +113,16 @@ int fs_refresh(struct fs *fs, struct entry *e, struct zfetch *f, struct facts *o
 
 /* A deferred create of `e` is live: its name exists for this mount only. */
 bool fs_entry_pending(const struct entry *e);
+
+/* Commit what the writable handles of inode `n` hold uncommitted (written,
+ * owed by O_TRUNC, or a deferred create), as fsync would: a rename moves
+ * what its source's writers wrote. `n` pinned, no lock held. 0, or the first
+ * handle's error (also a handle already spoiled: EFBIG, ESTALE, ...). */
+int fs_commit_handles(struct fs *fs, struct node *n);
+
+/* Inode `n` was renamed over a file: its writable handles go on from the
+ * target's `version`, which now holds their value. No lock held. */
+void fs_handles_moved(struct fs *fs, struct node *n, int32_t version);
 
 /* Milliseconds since the epoch (CLOCK_REALTIME). */
 int64_t fs_now_ms(void);

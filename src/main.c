@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "fsops.h"
 #include "log.h"
+#include "mountinfo.h"
 #include "notify.h"
 #include "ops.h"
 #include "options.h"
@@ -90,6 +91,25 @@ static int resolve(struct daemon *d, char *err, size_t errlen)
 	return rc;
 }
 
+/* zkfs is already mounted on the mount point: a second daemon would stack a
+ * mount on it and hide the first. -1 with the reason in err. */
+static int already_mounted(struct daemon *d, char *err, size_t errlen)
+{
+	char type[64];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int rc;
+
+	if (!f)
+		return 0;    /* no /proc: mount(2) decides */
+	rc = mountinfo_top(f, d->mountpoint, type, sizeof(type));
+	fclose(f);
+	if (rc != 1 || strcmp(type, "fuse.zkfs") != 0)
+		return 0;
+	snprintf(err, errlen, "%s: zkfs is already mounted there (unmount it first: "
+		 "fusermount3 -u %s)", d->opt.mountpoint, d->opt.mountpoint);
+	return -1;
+}
+
 static int check_mountpoint(struct daemon *d, char *err, size_t errlen)
 {
 	struct stat st;
@@ -103,7 +123,7 @@ static int check_mountpoint(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: not a directory", d->opt.mountpoint);
 		return -1;
 	}
-	return 0;
+	return already_mounted(d, err, errlen);
 }
 
 /* "-ofsname=zookeeper://SERVERS/PATH,subtype=zkfs", the commas and
@@ -217,6 +237,8 @@ static int start(struct daemon *d, char *err, size_t errlen)
 			 strerror(rc));
 		return -1;
 	}
+	if (already_mounted(d, err, errlen) != 0)   /* again: the connection took a while */
+		return -1;
 	if (fuse_session_mount(d->se, d->mountpoint) != 0) {
 		snprintf(err, errlen, "%s: cannot mount (see above)", d->mountpoint);
 		return -1;

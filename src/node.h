@@ -78,12 +78,19 @@ struct node {
 	uint64_t czxid;            /* lock: table. the incarnation it shows (0 for virtual) */
 	bool adopt;                /* lock: table. czxid unknown yet (a deferred create, a
 	                            * rename target): the next fetch's czxid is taken */
-	unsigned writers;          /* lock: table. open handles that may write */
 	unsigned mode;             /* lock: table. permission bits a chmod set on a file
 	                            * this mount made, shown while the kernel holds the
 	                            * inode (ZooKeeper keeps no mode), if mode_set */
 	bool mode_set;             /* lock: table */
 	struct entry *entry;       /* lock: table. NULL once detached (deleted or replaced) */
+	struct zstat shown;        /* lock: table. the stat last shown to the kernel, if
+	                            * shown_set: what fstat of an open file shows once its
+	                            * znode is deleted or replaced (fsops) */
+	bool shown_set;            /* lock: table */
+	const void *wfh;           /* lock: table. the open handle (fsops) whose uncommitted
+	                            * buffer the size shows, or NULL: a writer's own fstat and
+	                            * lseek(SEEK_END) see what it wrote */
+	int64_t wlen;              /* lock: table. that buffer's length, if wfh */
 	uint64_t nlookup;          /* lock: table. the kernel's lookup count */
 	unsigned pins;             /* lock: table. handlers using it right now */
 	int64_t kernel_mzxid;      /* lock: table. directories: the version whose listing

@@ -171,7 +171,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int rc;
 
 	wait_begin(req, &c);     /* an open only reads; a write waits for the commit */
-	rc = fs_open(fs_of(req), ino, fi->flags, &fh, &r);
+	rc = fs_open(fs_of(req), ino, fi->flags, fuse_req_ctx(req)->pid, &fh, &r);
 	wait_end(req, &c);
 
 	if (rc) {
@@ -197,7 +197,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	int rc;
 
 	(void)mode;
-	rc = fs_create(fs_of(req), parent, name, fi->flags, &out, &fh, &r);
+	rc = fs_create(fs_of(req), parent, name, fi->flags, fuse_req_ctx(req)->pid, &out, &fh,
+		       &r);
 	if (rc) {
 		fuse_reply_err(req, rc);
 		return;
@@ -494,7 +495,8 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		fuse_reply_err(req, fs_refuse(fs_of(req)));
 		return;
 	}
-	rc = fs_create(fs_of(req), parent, name, O_WRONLY | O_EXCL, &out, &fh, &r);
+	rc = fs_create(fs_of(req), parent, name, O_WRONLY | O_EXCL, fuse_req_ctx(req)->pid,
+		       &out, &fh, &r);
 	if (rc == 0) {
 		rc = fs_flush(fs_of(req), fh);
 		fs_release(fs_of(req), fh);
@@ -516,7 +518,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	fuse_reply_err(req, fs_unlink(fs_of(req), parent, name));
+	fuse_reply_err(req, fs_unlink(fs_of(req), parent, name, fuse_req_ctx(req)->pid));
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -527,7 +529,8 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
-	fuse_reply_err(req, fs_rename(fs_of(req), parent, name, newparent, newname, flags));
+	fuse_reply_err(req, fs_rename(fs_of(req), parent, name, newparent, newname, flags,
+				      fuse_req_ctx(req)->pid));
 }
 
 static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,

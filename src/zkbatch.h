@@ -41,7 +41,7 @@
 #define RC_NOMEM   2           /* answered, but copying the answer failed */
 
 /* What a slot asks in its next round (the classifier's business). */
-enum phase { PH_DONE, PH_GET, PH_EXISTS, PH_ACL, PH_CREATE, PH_WRITE };
+enum phase { PH_DONE, PH_GET, PH_EXISTS, PH_STAT, PH_ACL, PH_CREATE, PH_WRITE };
 /* The requests of one slot in a round: get, get_children, or one other. */
 enum kind { K_DATA, K_CHILDREN, K_OTHER, K_COUNT };
 
@@ -59,6 +59,7 @@ struct slot {
 	int err;                /* caller: the final errno */
 	unsigned char phase;    /* caller */
 	unsigned char refetch;  /* caller */
+	bool noread;            /* caller: done with a stat only (fetch: ZNOAUTH) */
 	bool sent;              /* caller: a request of this round was taken by
 	                         * the client, so it may reach the server */
 };

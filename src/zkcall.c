@@ -5,7 +5,9 @@
  * batch (zkbatch.h) with its own classifier:
  *
  *   fetch:       get (+ get_children) with watches; after ZNONODE an exists
- *                with a watch; if the node appeared meanwhile, get again.
+ *                with a watch; if the node appeared meanwhile, get again;
+ *                after ZNOAUTH an exists without a watch, for the stat
+ *                (exists needs no permission: the node is listed, not read).
  *   get_acl,
  *   exists:      one request per path.
  *   ensure_path: a create per component, all pipelined in one round (the
@@ -109,7 +111,13 @@ static void on_other(int rc, const void *data)
 
 static void on_exists(int rc, const struct Stat *stat, const void *data)
 {
-	on_other(rc, data);
+	const struct req *r = data;
+	struct slot *s = answer_begin(r);
+
+	s->rc[K_OTHER] = rc;
+	if (rc == ZOK && stat)
+		zstat_from(&s->st[0], stat);
+	answer_end(r->b);
 }
 
 static void on_create(int rc, const char *value, const void *data)
@@ -173,6 +181,8 @@ static int send_read(struct batch *b, zhandle_t *zh, const struct req *r)
 	switch ((enum phase)b->slots[r->idx].phase) {
 	case PH_EXISTS:
 		return zoo_aexists(zh, path, b->watch, on_exists, r);
+	case PH_STAT:
+		return zoo_aexists(zh, path, 0, on_exists, r);
 	case PH_ACL:
 		return zoo_aget_acl(zh, path, on_acl, r);
 	case PH_CREATE:
@@ -225,8 +235,17 @@ static void fetch_next(struct slot *s, int rc, const char *path)
 	if (s->phase == PH_GET) {
 		if (rc == ZNONODE)
 			s->phase = PH_EXISTS;   /* set an exists watch */
+		else if (rc == ZNOAUTH)
+			s->phase = PH_STAT;     /* its stat, which needs no permission */
 		else
 			finish(s, rc, path, false);
+	} else if (s->phase == PH_STAT && rc == ZOK) {
+		log_info("%s: %s: no permission to read it; shown from its stat", path,
+			 zk_errname(ZNOAUTH));
+		finish(s, ZOK, path, true);
+		s->noread = true;
+	} else if (s->phase == PH_STAT && rc == ZNONODE && s->refetch++ < REFETCH_MAX) {
+		s->phase = PH_GET;              /* deleted meanwhile: look again */
 	} else if (rc == ZOK) {
 		/* It appeared between the get and the exists: fetch it again. */
 		if (s->refetch++ < REFETCH_MAX) {
@@ -332,6 +351,11 @@ static void take_result(const struct batch *b, struct slot *s, struct zfetch *o)
 	o->err = s->err;
 	if (o->err)
 		return;
+	if (s->noread) {
+		o->noread = true;
+		o->stat = s->st[0];
+		return;
+	}
 	o->stat = (b->what & FETCH_DATA) ? s->st[0] : s->st[1];
 	if (b->what & FETCH_DATA) {
 		o->data = s->data;

@@ -252,6 +252,8 @@ static bool same_value(const struct zop *op, const struct zfetch *f)
 {
 	size_t len = f->data ? f->data->len : 0;
 
+	if (f->noread)    /* no permission to read it back: cannot tell */
+		return false;
 	return len == op->len && (len == 0 || memcmp(f->data->bytes, op->data, len) == 0);
 }
 

@@ -72,18 +72,20 @@ assert_file_content "$MNT/a.conf" "second value" "a.conf through the mount after
 
 # ---------------------------------------------------------------- 2. conditional commits
 
-info "a buffer that started from existing content and a remote change: ESTALE"
+info "an O_APPEND buffer and a remote change: appended to the newest value"
 remote_set a.conf "base"
 
 next_go
 wr_start append open "$MNT/a.conf" append write "+mine" wait "$GO"
 zkctl set /w/a.conf "remote 1"
 v=$(ver a.conf)
-wr_finish append "$GO" "O_APPEND writer, remote change before close" "close: ESTALE"
-assert_zk_content /w/a.conf "remote 1" "a.conf after a refused O_APPEND commit (the remote value stays)"
-assert_eq "$v" "$(ver a.conf)" "version of a.conf after a refused O_APPEND commit (nothing written)"
-wait_until "$WAIT" file_is "$MNT/a.conf" "remote 1" ||
-	fail "a.conf: the mount does not show the remote value within $WAIT s after the refused commit: '$(_show "$(cat "$MNT/a.conf" 2>&1)")'"
+wr_finish append "$GO" "O_APPEND writer, remote change before close"
+assert_zk_content /w/a.conf "remote 1+mine" "a.conf after an O_APPEND commit that found a newer value (appended to it, nothing lost)"
+assert_eq $((v + 1)) "$(ver a.conf)" "version of a.conf after the O_APPEND commit (one set, on the newest version)"
+wait_until "$WAIT" file_is "$MNT/a.conf" "remote 1+mine" ||
+	fail "a.conf: the mount does not show the appended value within $WAIT s: '$(_show "$(cat "$MNT/a.conf" 2>&1)")'"
+
+info "a buffer that started from existing content and a remote change: ESTALE"
 
 next_go
 wr_start offset open "$MNT/a.conf" wronly pwrite 0 "R" wait "$GO"

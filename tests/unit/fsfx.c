@@ -150,7 +150,7 @@ char *read_all(struct fx *fx, uint64_t ino, size_t *lenp)
 	int rc;
 
 	assert_non_null(out);
-	rc = fs_open(fx->fs, ino, O_RDONLY, &fh, &r);
+	rc = fs_open(fx->fs, ino, O_RDONLY, 0, &fh, &r);
 	if (rc != 0)
 		fail_msg("open of %llu: %s", (unsigned long long)ino, strerror(rc));
 	for (;;) {
@@ -188,7 +188,7 @@ bool open_keeps_cache(struct fx *fx, uint64_t ino)
 	struct fs_open_reply r;
 	struct fs_file *fh;
 
-	assert_int_equal(fs_open(fx->fs, ino, O_RDONLY, &fh, &r), 0);
+	assert_int_equal(fs_open(fx->fs, ino, O_RDONLY, 0, &fh, &r), 0);
 	fs_release(fx->fs, fh);
 	return r.keep_cache;
 }

@@ -121,7 +121,7 @@ static void test_real_children_named_like_virtual_files_are_shadowed(void **stat
 	assert_content(fx, lookup(fx, NODE_ROOT_INO, ".data"), "root data");
 	d = lookup(fx, NODE_ROOT_INO, "d");
 	assert_content(fx, lookup(fx, d, ".data"), "d data");
-	assert_listing(fx, NODE_ROOT_INO, ". .. .events .state .data d");
+	assert_listing(fx, NODE_ROOT_INO, ". .. .state .data d");
 	assert_listing(fx, d, ". .. .data");
 }
 
@@ -136,7 +136,7 @@ static void test_state_is_listed_in_the_root_only(void **state)
 	mk(fx, "d", NULL, false);
 	mk(fx, "d/c", NULL, false);
 	d = lookup(fx, NODE_ROOT_INO, "d");
-	assert_listing(fx, NODE_ROOT_INO, ". .. .events .state d");
+	assert_listing(fx, NODE_ROOT_INO, ". .. .state d");
 	assert_listing(fx, d, ". .. c");
 	assert_int_equal(fs_lookup(fx->fs, d, ".state", &e), ENOENT);
 }
@@ -188,7 +188,7 @@ static void test_listing_is_dot_dotdot_then_sorted_names(void **state)
 	mk(fx, "a.conf", NULL, false);
 	mk(fx, "_x", NULL, false);
 	mk(fx, "C", "y", false);
-	assert_listing(fx, NODE_ROOT_INO, ". .. .events .state C _x a.conf b");
+	assert_listing(fx, NODE_ROOT_INO, ". .. .state C _x a.conf b");
 	mk(fx, "d", "dir", false);
 	mk(fx, "d/z", NULL, false);
 	mk(fx, "d/a", NULL, false);
@@ -281,16 +281,15 @@ static void test_dirent_ref_counts_a_lookup(void **state)
 	mk(fx, "held.txt", "1", false);
 	mk(fx, "dropped.txt", "2", false);
 	assert_int_equal(fs_opendir(fx->fs, NODE_ROOT_INO, &dh, &keep), 0);
-	assert_non_null(ent = fs_readdir(dh, 4));
+	assert_non_null(ent = fs_readdir(dh, 3));
 	assert_string_equal(ent->name, "dropped.txt");
 	dropped = ent->entry.ino;
-	assert_non_null(ent = fs_readdir(dh, 5));
+	assert_non_null(ent = fs_readdir(dh, 4));
 	assert_string_equal(ent->name, "held.txt");
 	held = ent->entry.ino;
 	fs_dirent_ref(fx->fs, ent);
 	fs_dirent_ref(fx->fs, fs_readdir(dh, 0));   /* "." is not counted */
-	fs_dirent_ref(fx->fs, fs_readdir(dh, 2));   /* nor .events */
-	fs_dirent_ref(fx->fs, fs_readdir(dh, 3));   /* nor .state */
+	fs_dirent_ref(fx->fs, fs_readdir(dh, 2));   /* nor .state */
 	fs_releasedir(fx->fs, dh);
 
 	assert_null(table_node(fx, dropped));

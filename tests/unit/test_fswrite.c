@@ -61,7 +61,7 @@ static struct fs_file *wopen(struct fx *fx, uint64_t ino, int flags)
 {
 	struct fs_open_reply r;
 	struct fs_file *fh = NULL;
-	int rc = fs_open(fx->fs, ino, flags, &fh, &r);
+	int rc = fs_open(fx->fs, ino, flags, 0, &fh, &r);
 
 	if (rc)
 		fail_msg("open of %llu for writing: %s", (unsigned long long)ino, strerror(rc));
@@ -81,7 +81,7 @@ static struct fs_file *creat_(struct fx *fx, const char *name, int flags, uint64
 	struct fs_open_reply r;
 	struct fs_entry e;
 	struct fs_file *fh = NULL;
-	int rc = fs_create(fx->fs, NODE_ROOT_INO, name, flags, &e, &fh, &r);
+	int rc = fs_create(fx->fs, NODE_ROOT_INO, name, flags, 0, &e, &fh, &r);
 
 	if (rc)
 		fail_msg("create of %s: %s", name, strerror(rc));
@@ -314,7 +314,7 @@ static void test_datafile_write_sets_the_directory_data(void **state)
 	assert_int_equal(type_of(fx, "dir"), S_IFDIR);
 	assert_listing(fx, d, ". .. .data kid");
 
-	assert_int_equal(fs_unlink(fx->fs, d, ".data"), 0);
+	assert_int_equal(fs_unlink(fx->fs, d, ".data", 0), 0);
 	assert_int_equal(zstat_of(fx, "dir").data_length, 0);
 	assert_listing(fx, d, ". .. kid");
 }
@@ -333,7 +333,7 @@ static void test_new_file_costs_one_write_and_keeps_its_inode(void **state)
 	assert_false(exists(fx, "new.conf"));
 	assert_int_equal(lookup(fx, NODE_ROOT_INO, "new.conf"), f);
 	assert_int_equal(type_of(fx, "new.conf"), S_IFREG);
-	assert_listing(fx, NODE_ROOT_INO, ". .. .events .state new.conf");
+	assert_listing(fx, NODE_ROOT_INO, ". .. .state new.conf");
 	wr(fx, fh, "hi\n", 0);
 	assert_int_equal(fs_flush(fx->fs, fh), 0);
 	fs_release(fx->fs, fh);
@@ -376,7 +376,7 @@ static void test_create_excl_makes_the_znode_now(void **state)
 	fs_release(fx->fs, fh);
 	assert_int_equal(zstat_of(fx, "t.tmp").version, 1);
 	assert_int_equal(fs_create(fx->fs, NODE_ROOT_INO, "t.tmp", O_WRONLY | O_CREAT | O_EXCL,
-				   &e, &fh, &r), EEXIST);
+				   0, &e, &fh, &r), EEXIST);
 }
 
 static void test_unlink_of_a_file_not_yet_committed_commits_nothing(void **state)
@@ -389,7 +389,7 @@ static void test_unlink_of_a_file_not_yet_committed_commits_nothing(void **state
 
 	fh = creat_(fx, "gone.conf", O_WRONLY | O_CREAT, &f);
 	wr(fx, fh, "x", 0);
-	assert_int_equal(fs_unlink(fx->fs, NODE_ROOT_INO, "gone.conf"), 0);
+	assert_int_equal(fs_unlink(fx->fs, NODE_ROOT_INO, "gone.conf", 0), 0);
 	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "gone.conf", &e), ENOENT);
 	assert_int_equal(fs_flush(fx->fs, fh), 0);
 	fs_release(fx->fs, fh);
@@ -405,7 +405,7 @@ static void test_names_zookeeper_refuses_are_einval(void **state)
 	struct fs_file *fh;
 	size_t w = writes(fx);
 
-	assert_int_equal(fs_create(fx->fs, NODE_ROOT_INO, "a\001b", O_WRONLY, &e, &fh, &r),
+	assert_int_equal(fs_create(fx->fs, NODE_ROOT_INO, "a\001b", O_WRONLY, 0, &e, &fh, &r),
 			 EINVAL);
 	assert_int_equal(fs_mkdir(fx->fs, NODE_ROOT_INO, "x\x7fy", &e), EINVAL);
 	assert_int_equal(fs_mkdir(fx->fs, NODE_ROOT_INO, "c1\xc2\x85", &e), EINVAL);
@@ -430,17 +430,17 @@ static void test_mkdir_rmdir_and_their_errors(void **state)
 	assert_int_equal(fs_mkdir(fx->fs, NODE_ROOT_INO, "x.conf", &e), EEXIST);
 	mk(fx, "x.conf/kid", "k", false);
 	assert_int_equal(fs_rmdir(fx->fs, NODE_ROOT_INO, "x.conf"), ENOTEMPTY);
-	assert_int_equal(fs_unlink(fx->fs, d, "kid"), 0);
+	assert_int_equal(fs_unlink(fx->fs, d, "kid", 0), 0);
 	assert_false(exists(fx, "x.conf/kid"));
 	set(fx, "x.conf", "own");
 	assert_int_equal(fs_rmdir(fx->fs, NODE_ROOT_INO, "x.conf"), ENOTEMPTY);
 	set(fx, "x.conf", "");
-	assert_int_equal(fs_unlink(fx->fs, NODE_ROOT_INO, "x.conf"), EISDIR);
+	assert_int_equal(fs_unlink(fx->fs, NODE_ROOT_INO, "x.conf", 0), EISDIR);
 	assert_int_equal(fs_rmdir(fx->fs, NODE_ROOT_INO, "x.conf"), 0);
 	assert_false(exists(fx, "x.conf"));
 	mk(fx, "f.txt", "f", false);
 	assert_int_equal(fs_rmdir(fx->fs, NODE_ROOT_INO, "f.txt"), ENOTDIR);
-	assert_int_equal(fs_unlink(fx->fs, NODE_ROOT_INO, "nope"), ENOENT);
+	assert_int_equal(fs_unlink(fx->fs, NODE_ROOT_INO, "nope", 0), ENOENT);
 	fs_forget(fx->fs, d, 2);
 }
 
@@ -456,7 +456,7 @@ static void test_rename_over_a_file_keeps_the_target_znode(void **state)
 	before = zstat_of(fx, "app.conf");
 	src = lookup(fx, NODE_ROOT_INO, "sedXYZ");
 	w = writes(fx);
-	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "sedXYZ", NODE_ROOT_INO, "app.conf", 0),
+	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "sedXYZ", NODE_ROOT_INO, "app.conf", 0, 0),
 			 0);
 	assert_int_equal(writes(fx), w + 1);           /* one multi */
 	assert_false(exists(fx, "sedXYZ"));
@@ -477,21 +477,21 @@ static void test_rename_errors(void **state)
 	mk(fx, "d/kid", "k", false);
 	mk(fx, "e", NULL, false);
 	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "a.txt", NODE_ROOT_INO, "b.txt",
-				   RENAME_NOREPLACE), EEXIST);
+				   RENAME_NOREPLACE, 0), EEXIST);
 	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "a.txt", NODE_ROOT_INO, "b.txt",
-				   RENAME_EXCHANGE), EINVAL);
-	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "a.txt", NODE_ROOT_INO, "e", 0),
+				   RENAME_EXCHANGE, 0), EINVAL);
+	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "a.txt", NODE_ROOT_INO, "e", 0, 0),
 			 EISDIR);
-	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "e", NODE_ROOT_INO, "a.txt", 0),
+	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "e", NODE_ROOT_INO, "a.txt", 0, 0),
 			 ENOTDIR);
-	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "e", NODE_ROOT_INO, "d", 0),
+	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "e", NODE_ROOT_INO, "d", 0, 0),
 			 ENOTEMPTY);
-	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "nope", NODE_ROOT_INO, "x", 0),
+	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "nope", NODE_ROOT_INO, "x", 0, 0),
 			 ENOENT);
 	assert_value(fx, "a.txt", "a");
 	assert_value(fx, "b.txt", "b");
 	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "a.txt", NODE_ROOT_INO, "c.txt",
-				   RENAME_NOREPLACE), 0);
+				   RENAME_NOREPLACE, 0), 0);
 	assert_false(exists(fx, "a.txt"));
 	assert_value(fx, "c.txt", "a");
 }
@@ -508,7 +508,7 @@ static void test_rename_of_a_directory_moves_its_subtree_in_one_multi(void **sta
 	mk(fx, "d/x.conf", "x", false);
 	d = lookup(fx, NODE_ROOT_INO, "d");
 	w = writes(fx);
-	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "d", NODE_ROOT_INO, "n", 0), 0);
+	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "d", NODE_ROOT_INO, "n", 0, 0), 0);
 	assert_int_equal(writes(fx), w + 1);
 	assert_false(exists(fx, "d"));
 	assert_int_equal(zstat_of(fx, "n").data_length, 3);
@@ -528,7 +528,7 @@ static void test_rename_of_a_directory_too_big_is_exdev(void **state)
 	big[sizeof(big) - 1] = '\0';
 	mk(fx, "d", NULL, false);
 	mk(fx, "d/big.bin", big, false);
-	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "d", NODE_ROOT_INO, "n", 0), EXDEV);
+	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "d", NODE_ROOT_INO, "n", 0, 0), EXDEV);
 	assert_true(exists(fx, "d/big.bin"));
 	assert_false(exists(fx, "n"));
 }
@@ -634,17 +634,17 @@ static void test_ro_refuses_every_modifying_call(void **state)
 	mk(fx, "f.txt", "x", false);
 	mk(fx, "d", NULL, false);
 	f = lookup(fx, NODE_ROOT_INO, "f.txt");
-	assert_int_equal(fs_open(fx->fs, f, O_WRONLY, &fh, &r), EROFS);
-	assert_int_equal(fs_open(fx->fs, f, O_RDONLY | O_TRUNC, &fh, &r), EROFS);
-	assert_int_equal(fs_create(fx->fs, NODE_ROOT_INO, "n", O_WRONLY, &e, &fh, &r), EROFS);
+	assert_int_equal(fs_open(fx->fs, f, O_WRONLY, 0, &fh, &r), EROFS);
+	assert_int_equal(fs_open(fx->fs, f, O_RDONLY | O_TRUNC, 0, &fh, &r), EROFS);
+	assert_int_equal(fs_create(fx->fs, NODE_ROOT_INO, "n", O_WRONLY, 0, &e, &fh, &r), EROFS);
 	assert_int_equal(fs_mkdir(fx->fs, NODE_ROOT_INO, "n", &e), EROFS);
-	assert_int_equal(fs_unlink(fx->fs, NODE_ROOT_INO, "f.txt"), EROFS);
+	assert_int_equal(fs_unlink(fx->fs, NODE_ROOT_INO, "f.txt", 0), EROFS);
 	assert_int_equal(fs_rmdir(fx->fs, NODE_ROOT_INO, "d"), EROFS);
-	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "f.txt", NODE_ROOT_INO, "g", 0), EROFS);
+	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "f.txt", NODE_ROOT_INO, "g", 0, 0), EROFS);
 	assert_int_equal(fs_setattr(fx->fs, f, FS_SET_MTIME, &want, NULL, &st, &t), EROFS);
 	assert_int_equal(fs_refuse(fx->fs), EROFS);
 	/* .state is read-only on any mount, and its times still work. */
-	assert_int_equal(fs_open(fx->fs, NODE_STATE_INO, O_WRONLY, &fh, &r), EACCES);
+	assert_int_equal(fs_open(fx->fs, NODE_STATE_INO, O_WRONLY, 0, &fh, &r), EACCES);
 	assert_int_equal(fs_setattr(fx->fs, NODE_STATE_INO, FS_SET_MTIME, &want, NULL, &st, &t), 0);
 	assert_int_equal(memback_write_count(fx->m), 0);
 }
