@@ -172,6 +172,12 @@ int fs_open(struct fs *fs, uint64_t ino, int flags, pid_t pid, struct fs_file **
 		reply->direct_io = true;
 		reply->noflush = true;    /* nothing to commit: no FLUSH at close */
 	}
+	/* An inode deleted or replaced (renamed over) after the kernel looked
+	 * its name up: ESTALE makes the kernel walk the path once more with
+	 * fresh lookups (do_filp_open's LOOKUP_REVAL), so an open that races a
+	 * rename over its name opens the new file instead of failing. */
+	if (rc == ENOENT && n)
+		rc = ESTALE;
 	node_unlock(fs->nt);
 	zfetch_clear(&f);
 	if (rc) {

@@ -11,8 +11,10 @@
 #   9  Mounting again on a mount point zkfs already holds is refused at once,
 #      with a message naming it: 9a -f with the same source, 9b -f with
 #      another source, 9c the daemon mode (no -f).
-#   10 cp -a and mv of a file from one mount to another (two base paths of
-#      one server) are quiet, succeed, and move the data (10a cp -a, 10b mv).
+#   10 Copying and moving a file from one mount to another (two base paths of
+#      one server) with the tools' attribute preservation is quiet, succeeds
+#      and moves the data: 10a cp -a (quiet today: cp -a keeps xattr errors to
+#      itself; a guard), 10b mv, 10c cp --preserve=all.
 #
 # ONLY=ID[,ID...] runs some sections alone (see userlib.sh): ONLY=9c.
 # Each section has its own base path and mount; every result is checked in
@@ -39,8 +41,8 @@ if section 6 "a znode without READ permission is listed; reading it is EACCES"; 
 	zkctl create /u6/sub/hidden.conf $'h1dden\n'
 	zkctl setacl /u6/secret.conf cdwa
 	zkctl setacl /u6/sub/hidden.conf cdwa
-	assert_eq world:anyone:cdwa "$(zkctl acl /u6/secret.conf)" "6: ACL of /u6/secret.conf (the setup: no READ)"
-	assert_eq world:anyone:cdwa "$(zkctl acl /u6/sub/hidden.conf)" "6: ACL of /u6/sub/hidden.conf (the setup: no READ)"
+	assert_eq world:anyone:wcda "$(zkctl acl /u6/secret.conf)" "6: ACL of /u6/secret.conf (the setup: no READ)"
+	assert_eq world:anyone:wcda "$(zkctl acl /u6/sub/hidden.conf)" "6: ACL of /u6/sub/hidden.conf (the setup: no READ)"
 	MNT=$TEST_DIR/mnt6
 	zkfs_mount "zookeeper://$ZK_HOSTPORT/u6" "$MNT"
 
@@ -119,21 +121,27 @@ zkfs_mounts_on() { awk -v m="$1" '$2 == m && $3 == "fuse.zkfs"' /proc/mounts | w
 # that MNT is already mounted, and leave exactly one zkfs mount on MNT, the
 # first one, working.
 second_mount() {
-	local tag=$1 mnt=$2 err
+	local tag=$1 mnt=$2 pid rc=0 n err
 	shift 2
 	track_mount "$mnt" # a second daemon that stacks must go at cleanup too
-	run_tool 20 "$ZKFS_BIN" "$@"
-	err=$(cat "$TOOL_ERR")
-	[ "$TOOL_RC" != 124 ] ||
-		fail "$tag: expected 'zkfs $*' on the mount point zkfs already holds to exit non-zero at once, but it was still running after 20 s (it mounted over the first: $(zkfs_mounts_on "$mnt") zkfs mounts on $mnt before it was killed)"
-	[ "$TOOL_RC" != 0 ] ||
-		fail "$tag: expected 'zkfs $*' on the mount point zkfs already holds to exit non-zero, but it exited 0 ($(zkfs_mounts_on "$mnt") zkfs mounts on $mnt now; stderr: '$(_show "$err")')"
+	"$ZKFS_BIN" "$@" </dev/null >"$TEST_DIR/second.$tag.out" 2>"$TEST_DIR/second.$tag.err" &
+	pid=$!
+	track_pid "$pid"
+	if ! wait_until 20 _pid_gone "$pid"; then
+		n=$(zkfs_mounts_on "$mnt")
+		stop_pid "$pid"
+		fail "$tag: expected 'zkfs $*' on the mount point zkfs already holds to exit non-zero at once, but it was still running after 20 s, with $n fuse.zkfs mounts on $mnt (expected 1)"
+	fi
+	wait "$pid" || rc=$?
+	err=$(cat "$TEST_DIR/second.$tag.err")
+	[ "$rc" != 0 ] ||
+		fail "$tag: expected 'zkfs $*' on the mount point zkfs already holds to exit non-zero, but it exited 0, with $(zkfs_mounts_on "$mnt") fuse.zkfs mounts on $mnt now (expected 1; stderr: '$(_show "$err")')"
 	[[ "$err" == *"$mnt"* ]] && grep -qi 'already mounted' <<<"$err" ||
-		fail "$tag: expected a message on stderr naming $mnt and saying it is already mounted; got (exit $TOOL_RC): '$(_show "$err")'"
+		fail "$tag: expected a message on stderr naming $mnt and saying it is already mounted; got (exit $rc): '$(_show "$err")'"
 	assert_eq 1 "$(zkfs_mounts_on "$mnt")" "$tag: number of fuse.zkfs mounts on $mnt in /proc/mounts after the refused second mount"
 	_pid_alive "$ZKFS_PID" || fail "$tag: the first zkfs daemon (PID $ZKFS_PID) is gone"
 	assert_file_content "$mnt/.state" $'CONNECTED\n' "$tag: .state of the first mount"
-	assert_file_content "$mnt/a.conf" $'first\n' "$tag: a.conf through the first mount"
+	assert_file_content "$mnt/a.conf" $'first\n' "$tag: a.conf through the first mount (its source, /u9)"
 	sh_ok "$tag: echo > w.conf through the first mount" 'echo "$2" >"$1"' "$mnt/w.conf" "$tag"
 	assert_zk_content /u9/w.conf "$tag"$'\n' "$tag: /u9/w.conf written through the first mount"
 }
@@ -171,6 +179,7 @@ if group 10; then
 	zkctl create /u10a
 	zkctl create /u10a/f.conf $'f = 1\n'
 	zkctl create /u10a/g.conf $'g = 2\n'
+	zkctl create /u10a/h.conf $'h = 3\n'
 	zkctl create /u10b
 	MNTA=$TEST_DIR/mnt10a
 	MNTB=$TEST_DIR/mnt10b
@@ -189,7 +198,7 @@ quiet_ok() {
 	[ "$TOOL_RC" = 0 ] || fail "$tag: expected '$*' to exit 0, got $TOOL_RC"
 }
 
-if section 10a "cp -a MNT1/f.conf MNT2/"; then
+if section 10a "cp -a MNT1/f.conf MNT2/ (a guard: quiet today with coreutils 9.1)"; then
 	quiet_ok 10a cp -a "$MNTA/f.conf" "$MNTB/"
 	assert_zk_content /u10b/f.conf $'f = 1\n' "10a: /u10b/f.conf after cp -a"
 	assert_zk_content /u10a/f.conf $'f = 1\n' "10a: /u10a/f.conf after cp -a (the source stays)"
@@ -202,6 +211,12 @@ if section 10b "mv MNT1/g.conf MNT2/"; then
 	assert_zk_absent /u10a/g.conf "10b: /u10a/g.conf after mv (the source goes)"
 	[ ! -e "$MNTA/g.conf" ] || fail "10b: $MNTA/g.conf still exists in the source mount after mv"
 	assert_file_content "$MNTB/g.conf" $'g = 2\n' "10b: g.conf through the destination mount"
+fi
+
+if section 10c "cp --preserve=all MNT1/h.conf MNT2/"; then
+	quiet_ok 10c cp --preserve=all "$MNTA/h.conf" "$MNTB/"
+	assert_zk_content /u10b/h.conf $'h = 3\n' "10c: /u10b/h.conf after cp --preserve=all"
+	assert_file_content "$MNTB/h.conf" $'h = 3\n' "10c: h.conf through the destination mount"
 fi
 
 if group 10; then
