@@ -58,12 +58,18 @@ struct backend_events {
 	 * LOST caused by an expired session: every watch is gone. Same thread
 	 * rules as on_watch. */
 	void (*on_state)(void *ctx, enum zstate state, bool expired);
+	/* The servers drop every new connection at once (several in a row): as
+	 * when the watches the client re-registers do not fit one request. The
+	 * receiver should drop its cached facts and unwatch every path, so that
+	 * the next attempt succeeds. Same thread rules as on_watch; may be NULL. */
+	void (*on_rejected)(void *ctx);
 	void *ctx;
 };
 
 /* What to fetch of each path. */
 #define FETCH_DATA     1u   /* data + stat, leaves a data watch */
 #define FETCH_CHILDREN 2u   /* the children's names, leaves a child watch */
+#define FETCH_NOWATCH  4u   /* leave no watch at all (facts that will not be cached) */
 
 /* The result of fetching one path. */
 struct zfetch {
@@ -113,6 +119,12 @@ struct backend_ops {
 	int (*get_acl)(void *impl, const char *path, char **text);
 
 	enum zstate (*state)(void *impl);
+
+	/* Forget every watch this client holds on `path`, locally (no request,
+	 * no wait, any state): the facts they backed were dropped, and the
+	 * client must not re-register them when it reconnects (node.h, the
+	 * watch budget). Their events, if any still come, are not delivered. */
+	void (*unwatch)(void *impl, const char *path);
 
 	/*
 	 * Writes. Each is sent once: a write is never sent again after it may

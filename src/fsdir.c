@@ -61,18 +61,24 @@ static bool shadowed(struct fs *fs, bool root, const char *name)
 }
 
 /* Fetch, in one batch, the children whose facts are not cached. Lock held;
- * dropped during the round trip. */
+ * dropped during the round trip. When their watches would not fit the
+ * budget (node.h), they are fetched without watches, and *nowatch says that
+ * their facts must not be cached. */
 static int fetch_children(struct fs *fs, struct child **c, size_t n, struct zfetch **out,
-			  size_t *nout)
+			  size_t *nout, bool *nowatch)
 {
 	const char **paths = NULL;
 	struct zfetch *f = NULL;
-	size_t nb = 0;
+	size_t nb = 0, weight = 0;
 	int rc = 0;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		c[i]->batch = (!c[i]->e->valid && !c[i]->e->absent &&
 			       !fs_entry_pending(c[i]->e)) ? (long)nb++ : -1;
+		if (c[i]->batch >= 0)
+			weight += 2 * (4 + strlen(c[i]->e->path));
+	}
+	*nowatch = !node_watch_room(fs->nt, weight);
 	*out = NULL;
 	*nout = nb;
 	if (nb == 0)
@@ -87,8 +93,12 @@ static int fetch_children(struct fs *fs, struct child **c, size_t n, struct zfet
 	for (size_t i = 0; i < n; i++)
 		if (c[i]->batch >= 0)
 			paths[c[i]->batch] = c[i]->e->path;
+	if (*nowatch)
+		log_info("listing %zu children: their watches would exceed the budget of %zu "
+			 "bytes; read without watches, not cached", nb, fs->cfg.watch_budget);
 	node_unlock(fs->nt);
-	rc = fs->be.ops->fetch(fs->be.impl, paths, nb, FETCH_DATA | FETCH_CHILDREN, f);
+	rc = fs->be.ops->fetch(fs->be.impl, paths, nb,
+			       FETCH_DATA | FETCH_CHILDREN | (*nowatch ? FETCH_NOWATCH : 0), f);
 	node_lock(fs->nt);
 	free(paths);
 	if (rc) {
@@ -100,7 +110,8 @@ static int fetch_children(struct fs *fs, struct child **c, size_t n, struct zfet
 }
 
 /* Add the dirent of one child. Lock held. EAGAIN: fetch it (again) first. */
-static int add_child(struct fs *fs, struct fs_dir *dh, struct child *c, struct zfetch *f)
+static int add_child(struct fs *fs, struct fs_dir *dh, struct child *c, struct zfetch *f,
+		     bool nowatch)
 {
 	struct facts facts;
 	struct fs_dirent *d;
@@ -108,7 +119,7 @@ static int add_child(struct fs *fs, struct fs_dir *dh, struct child *c, struct z
 	int rc;
 
 	if (c->batch >= 0) {
-		rc = fs_settle(fs, c->e, c->epoch, &f[c->batch], &facts);
+		rc = fs_settle(fs, c->e, c->epoch, &f[c->batch], !nowatch, &facts);
 	} else if (c->e->valid || fs_entry_pending(c->e)) {
 		rc = fs_refresh(fs, c->e, NULL, &facts);   /* from memory: no fetch */
 	} else if (c->e->absent) {
@@ -156,6 +167,25 @@ static bool listed(char *const *names, size_t n, const char *name)
 	return false;
 }
 
+/* A list of children larger than max_listing (max_size: what a ZooKeeper
+ * client takes in one answer by default, jute.maxbuffer) is refused: EFBIG,
+ * said in the log. Its children can still be reached by name. */
+static int check_size(struct fs *fs, const struct node *n, const struct facts *facts)
+{
+	size_t bytes = 0;
+
+	if (!fs->cfg.max_listing)
+		return 0;
+	for (size_t i = 0; i < facts->nchildren; i++)
+		bytes += 4 + strlen(facts->children[i]);
+	if (bytes <= fs->cfg.max_listing)
+		return 0;
+	log_warn("%s: %zu children, %zu bytes of names: more than max_size=%zu, not listed "
+		 "(EFBIG); its children can still be reached by name", n->entry->path,
+		 facts->nchildren, bytes, fs->cfg.max_listing);
+	return EFBIG;
+}
+
 /* Build the listing of directory `n`. Lock held. */
 static int build(struct fs *fs, struct node *n, struct fs_dir *dh, bool *keep_cache)
 {
@@ -165,12 +195,15 @@ static int build(struct fs *fs, struct node *n, struct fs_dir *dh, bool *keep_ca
 	struct facts facts;
 	struct fs_dirent *d;
 	size_t nc = 0;
-	bool root = n->ino == NODE_ROOT_INO;
+	bool root = n->ino == NODE_ROOT_INO, nowatch = false;
 	int rc;
 
 	rc = fs_node_facts(fs, n, &df, &facts);
 	if (rc == 0 && n->kind != NK_DIR)
 		rc = ENOTDIR;
+	if (rc)
+		goto out;
+	rc = check_size(fs, n, &facts);
 	if (rc)
 		goto out;
 	int64_t version = facts.stat.mzxid > facts.stat.pzxid ? facts.stat.mzxid : facts.stat.pzxid;
@@ -259,9 +292,9 @@ static int build(struct fs *fs, struct node *n, struct fs_dir *dh, bool *keep_ca
 			rc = EIO;
 			break;
 		}
-		rc = fetch_children(fs, pending, npending, &f, &nf);
+		rc = fetch_children(fs, pending, npending, &f, &nf, &nowatch);
 		for (size_t i = 0; rc == 0 && i < npending; i++) {
-			int r = add_child(fs, dh, pending[i], f);
+			int r = add_child(fs, dh, pending[i], f, nowatch);
 			if (r == EAGAIN)
 				pending[again++] = pending[i];
 			else

@@ -12,6 +12,15 @@
 
 /* ---- creation and events ---- */
 
+/* The node table dropped facts: their watches go too (node.h). Lock held;
+ * the backend's unwatch sends nothing and waits for nothing. */
+static void unwatch(void *ctx, const char *path)
+{
+	struct fs *fs = ctx;
+
+	fs->be.ops->unwatch(fs->be.impl, path);
+}
+
 struct fs *fs_new(const struct fs_config *cfg, struct backend be, notice_fn sink,
 		  void *sink_ctx)
 {
@@ -32,6 +41,8 @@ struct fs *fs_new(const struct fs_config *cfg, struct backend be, notice_fn sink
 		fs_free(fs);
 		return NULL;
 	}
+	if (be.ops->unwatch)
+		node_set_watch_budget(fs->nt, cfg->watch_budget, unwatch, fs);
 	return fs;
 }
 
@@ -91,6 +102,11 @@ static bool kind_stable(void *ctx, const struct entry *e, enum zevent ev)
 void fs_on_watch(struct fs *fs, enum zevent ev, const char *path)
 {
 	node_on_watch(fs->nt, ev, path, kind_stable, fs);
+}
+
+void fs_on_rejected(struct fs *fs)
+{
+	node_unwatch_all(fs->nt);
 }
 
 bool fs_on_state(struct fs *fs, enum zstate state, bool expired)
@@ -246,12 +262,12 @@ void fs_facts_from_entry(const struct entry *e, struct facts *out)
 
 /* Put a fetch result into `e` (if no event raced it) and describe it in `out`.
  * Lock held. `f` keeps what was not stored; the caller clears it. */
-int fs_settle(struct fs *fs, struct entry *e, uint64_t epoch, struct zfetch *f,
-		  struct facts *out)
+int fs_settle(struct fs *fs, struct entry *e, uint64_t epoch, struct zfetch *f, bool keep,
+	      struct facts *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (f->err == ENOENT) {
-		out->cached = node_store_absent(fs->nt, e, epoch);
+		out->cached = keep && node_store_absent(fs->nt, e, epoch);
 		return ENOENT;
 	}
 	if (f->err)
@@ -262,7 +278,7 @@ int fs_settle(struct fs *fs, struct entry *e, uint64_t epoch, struct zfetch *f,
 		out->noread = true;
 		return 0;
 	}
-	if (node_store(fs->nt, e, epoch, f)) {
+	if (keep && node_store(fs->nt, e, epoch, f)) {
 		fs_facts_from_entry(e, out);
 		return 0;
 	}
@@ -284,6 +300,7 @@ int fs_refresh(struct fs *fs, struct entry *e, struct zfetch *f, struct facts *o
 
 	memset(out, 0, sizeof(*out));
 	if (e->valid) {
+		node_touch(fs->nt, e);
 		fs_facts_from_entry(e, out);
 		return 0;
 	}
@@ -294,6 +311,7 @@ int fs_refresh(struct fs *fs, struct entry *e, struct zfetch *f, struct facts *o
 		return 0;
 	}
 	if (e->absent) {
+		node_touch(fs->nt, e);
 		out->cached = true;
 		return ENOENT;
 	}
@@ -305,7 +323,7 @@ int fs_refresh(struct fs *fs, struct entry *e, struct zfetch *f, struct facts *o
 	entry_unpin(e);
 	if (rc)
 		return rc;
-	return fs_settle(fs, e, epoch, f, out);
+	return fs_settle(fs, e, epoch, f, true, out);
 }
 
 /* ---- lookup, getattr, forget ---- */

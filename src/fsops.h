@@ -42,6 +42,10 @@ struct fs_config {
 	double cache_timeout;    /* seconds the kernel may keep entries and attributes */
 	bool ro;                 /* -o ro: every modifying call fails with EROFS */
 	size_t max_size;         /* largest value a write may make (EFBIG beyond) */
+	size_t max_listing;      /* largest list of children (4 + name length each) a
+	                          * listing shows (EFBIG beyond); 0: no limit */
+	size_t watch_budget;     /* what the watches behind cached facts may weigh in
+	                          * the client's re-registration (node.h); 0: no limit */
 	/* Called after a commit of file data, without any lock held: returns
 	 * once the kernel has been told to drop what the commit made stale
 	 * (the notify queue is drained). NULL: nothing to wait for. */
@@ -67,6 +71,7 @@ struct events *fs_events(struct fs *fs);
  * state of `.state` changed, so that the caller can announce it. */
 void fs_on_watch(struct fs *fs, enum zevent ev, const char *path);
 bool fs_on_state(struct fs *fs, enum zstate state, bool expired);
+void fs_on_rejected(struct fs *fs);
 
 /* An entry to reply with. ino == 0 is a negative entry (ENOENT). */
 struct fs_entry {

@@ -102,9 +102,10 @@ bool fs_name_possible(const char *name);
 /* dir + "/" + name (malloc'd), NULL on ENOMEM. */
 char *fs_join_path(const char *dir, const char *name);
 
-/* Store a fetch result in `e` unless an event raced it, and describe it in
- * `out`. Lock held. `f` keeps what was not stored; the caller clears it. */
-int fs_settle(struct fs *fs, struct entry *e, uint64_t epoch, struct zfetch *f,
+/* Store a fetch result in `e` unless an event raced it or `keep` is false (a
+ * fetch that left no watch), and describe it in `out`. Lock held. `f` keeps
+ * what was not stored; the caller clears it. */
+int fs_settle(struct fs *fs, struct entry *e, uint64_t epoch, struct zfetch *f, bool keep,
 	      struct facts *out);
 
 /* Make the facts of `e` current. Lock held on entry and return, dropped during

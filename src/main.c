@@ -65,6 +65,13 @@ static void on_state(void *ctx, enum zstate state, bool expired)
 		notify_touch_state(d->nq);
 }
 
+static void on_rejected(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	fs_on_rejected(d->fs);
+}
+
 /* ---- startup ---- */
 
 static int resolve(struct daemon *d, char *err, size_t errlen)
@@ -152,7 +159,8 @@ static char *fsname_opt(const char *servers, const char *path)
 /* Everything that needs no thread: so that it can run before fork(). */
 static int prepare(struct daemon *d, char *err, size_t errlen)
 {
-	struct backend_events ev = { .on_watch = on_watch, .on_state = on_state, .ctx = d };
+	struct backend_events ev = { .on_watch = on_watch, .on_state = on_state,
+				     .on_rejected = on_rejected, .ctx = d };
 	struct zk_config zc;
 	struct fs_config fc;
 
@@ -178,6 +186,12 @@ static int prepare(struct daemon *d, char *err, size_t errlen)
 		.cache_timeout = d->opt.cache_timeout,
 		.ro = d->opt.ro,
 		.max_size = d->opt.max_size,
+		.max_listing = d->opt.max_size,
+		/* The servers' jute.maxbuffer bounds the re-registration of the
+		 * watches as it bounds a value: max_size stands for it (its
+		 * default is 1 KiB under the servers'), with a quarter to spare
+		 * for watches that no cached fact accounts for yet. */
+		.watch_budget = d->opt.max_size / 4 * 3,
 		.sync_notices = notify_sync,
 		.events_hooks = &zkfs_events_hooks,
 	};

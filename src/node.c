@@ -20,6 +20,12 @@ struct node_table {
 	size_t sweep_at;              /* lock: npaths that triggers a sweep */
 	struct entry *root_entry;     /* const after creation */
 	struct node *root;            /* const after creation */
+	size_t watch_bytes;           /* lock: what the watches of the cached facts
+	                               * weigh in the client's re-registration */
+	size_t watch_budget;          /* lock: 0, no limit (node_set_watch_budget) */
+	unwatch_fn unwatch;           /* lock */
+	void *unwatch_ctx;            /* lock */
+	uint64_t tick;                /* lock: the clock of entry->used */
 };
 
 static uint64_t hash_str(const char *s)
@@ -95,8 +101,10 @@ static void inos_remove(struct node_table *t, struct node *n)
 	}
 }
 
-static void drop_facts(struct entry *e)
+static void drop_facts(struct node_table *t, struct entry *e)
 {
+	t->watch_bytes -= e->watched;
+	e->watched = 0;
 	zdata_put(e->data);
 	e->data = NULL;
 	for (size_t i = 0; i < e->nchildren; i++)
@@ -195,7 +203,7 @@ void node_table_free(struct node_table *t)
 		struct entry *e = t->paths[i], *next;
 		for (; e; e = next) {
 			next = e->path_next;
-			drop_facts(e);
+			drop_facts(t, e);
 			free(e->path);
 			free(e);
 		}
@@ -278,7 +286,11 @@ static void sweep(struct node_table *t)
 			if (e->absent)
 				send_entry(t, e);
 			*pp = e->path_next;
-			drop_facts(e);
+			drop_facts(t, e);
+			/* Also a watch a fetch left that no fact accounts for (it
+			 * raced an event): nothing fetches a swept path. */
+			if (t->unwatch)
+				t->unwatch(t->unwatch_ctx, e->path);
 			free(e->path);
 			free(e);
 			t->npaths--;
@@ -453,12 +465,109 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* ---- watch accounting ---- */
+
+/* What the client's re-registration of e's watches costs: a length and the
+ * path for each (the data and child watches of facts, the exists watch of an
+ * absence). */
+static size_t watch_weight(const struct entry *e, bool absent)
+{
+	size_t one = 4 + strlen(e->path);
+
+	return absent ? one : 2 * one;
+}
+
+void node_set_watch_budget(struct node_table *t, size_t budget, unwatch_fn fn, void *ctx)
+{
+	node_lock(t);
+	t->watch_budget = budget;
+	t->unwatch = fn;
+	t->unwatch_ctx = ctx;
+	node_unlock(t);
+}
+
+size_t node_watch_bytes(struct node_table *t)
+{
+	size_t n;
+
+	node_lock(t);
+	n = t->watch_bytes;
+	node_unlock(t);
+	return n;
+}
+
+bool node_watch_room(struct node_table *t, size_t bytes)
+{
+	return t->watch_budget == 0 || t->watch_bytes + bytes <= t->watch_budget;
+}
+
+void node_touch(struct node_table *t, struct entry *e)
+{
+	e->used = ++t->tick;
+}
+
+/* Drop the facts of `e` and the watches behind them, and tell the kernel. */
+static void unwatch_entry(struct node_table *t, struct entry *e)
+{
+	e->epoch++;
+	send_entry(t, e);
+	drop_facts(t, e);
+	if (t->unwatch)
+		t->unwatch(t->unwatch_ctx, e->path);
+}
+
+static int cmp_used(const void *a, const void *b)
+{
+	uint64_t x = (*(struct entry *const *)a)->used, y = (*(struct entry *const *)b)->used;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Over budget: drop the least recently used facts of entries nobody is using
+ * (no pin, not `keep`) until 7/8 of the budget is left. */
+static void evict(struct node_table *t, const struct entry *keep)
+{
+	size_t target = t->watch_budget - t->watch_budget / 8, n = 0, dropped = 0;
+	struct entry **v = malloc(t->npaths * sizeof(*v));
+
+	if (!v)
+		return;    /* ENOMEM: the next store tries again */
+	for (size_t i = 0; i < t->paths_cap; i++)
+		for (struct entry *e = t->paths[i]; e; e = e->path_next)
+			if (e->watched && e->pins == 0 && e != keep)
+				v[n++] = e;
+	qsort(v, n, sizeof(*v), cmp_used);
+	for (size_t i = 0; i < n && t->watch_bytes > target; i++, dropped++)
+		unwatch_entry(t, v[i]);
+	free(v);
+	log_debug("watch budget %zu bytes: the facts of %zu least recently used paths dropped, "
+		  "%zu bytes of watches left", t->watch_budget, dropped, t->watch_bytes);
+}
+
+/* `e` holds new facts weighing `weight`. Lock held. */
+static void account(struct node_table *t, struct entry *e, size_t weight)
+{
+	e->watched = weight;
+	t->watch_bytes += weight;
+	node_touch(t, e);
+	if (t->watch_budget && t->watch_bytes > t->watch_budget)
+		evict(t, e);
+}
+
+void node_unwatch_all(struct node_table *t)
+{
+	node_lock(t);
+	for (size_t i = 0; i < t->paths_cap; i++)
+		for (struct entry *e = t->paths[i]; e; e = e->path_next)
+			unwatch_entry(t, e);
+	node_unlock(t);
+}
+
 bool node_store(struct node_table *t, struct entry *e, uint64_t epoch, struct zfetch *f)
 {
-	(void)t;
 	if (e->epoch != epoch)
 		return false;
-	drop_facts(e);
+	drop_facts(t, e);
 	if (e->made && e->made_czxid == 0)
 		e->made_czxid = f->stat.czxid;    /* the incarnation this mount made */
 	e->stat = f->stat;
@@ -471,16 +580,17 @@ bool node_store(struct node_table *t, struct entry *e, uint64_t epoch, struct zf
 	f->children = NULL;
 	f->nchildren = 0;
 	e->valid = true;
+	account(t, e, watch_weight(e, false));
 	return true;
 }
 
 bool node_store_absent(struct node_table *t, struct entry *e, uint64_t epoch)
 {
-	(void)t;
 	if (e->epoch != epoch)
 		return false;
-	drop_facts(e);
+	drop_facts(t, e);
 	e->absent = true;
+	account(t, e, watch_weight(e, true));
 	return true;
 }
 
@@ -557,7 +667,7 @@ void node_on_watch(struct node_table *t, enum zevent ev, const char *path,
 
 		log_debug("%s: watch event %d%s", path, (int)ev, name_too ? "" : " (inode only)");
 		e->epoch++;
-		drop_facts(e);
+		drop_facts(t, e);
 		if (name_too) {
 			send_entry(t, e);
 		} else {
@@ -581,7 +691,7 @@ void node_moved_subtree(struct node_table *t, struct entry *top)
 			if (strncmp(e->path, top->path, len) != 0 || e->path[len] != '/')
 				continue;
 			e->epoch++;
-			drop_facts(e);
+			drop_facts(t, e);
 			send_entry(t, e);
 		}
 	}
@@ -597,7 +707,7 @@ void node_on_expired(struct node_table *t)
 	for (size_t i = 0; i < t->paths_cap; i++) {
 		for (struct entry *e = t->paths[i]; e; e = e->path_next) {
 			e->epoch++;
-			drop_facts(e);
+			drop_facts(t, e);
 			send_entry(t, e);
 		}
 	}

@@ -121,6 +121,9 @@ struct entry {
 	                            * does not exist yet, the name does (fsops) */
 	int64_t pending_ms;        /* lock: table. when the deferred create was made */
 	struct entry *pending_next;/* lock: table. list of entries with pending > 0 */
+	size_t watched;            /* lock: table. what the watches of its facts weigh
+	                            * (node_set_watch_budget), 0 without facts */
+	uint64_t used;             /* lock: table. when its facts were last used (LRU) */
 	struct entry *path_next;   /* lock: table. hash chain by path */
 };
 
@@ -216,6 +219,33 @@ void node_on_watch(struct node_table *t, enum zevent ev, const char *path,
 /* The session expired: every watch is gone. Drop every fact and send a notice
  * for every inode and dentry the kernel may cache. */
 void node_on_expired(struct node_table *t);
+
+/*
+ * Watches have a budget. The ZooKeeper C client re-registers every watch of a
+ * session in ONE request when it reconnects (SetWatches, never split), and a
+ * server drops a request larger than its jute.maxbuffer (1 MiB by default)
+ * and the connection with it, at every retry: a client that watches too much
+ * never reconnects. Its size is the sum over the watches of 4 + the path's
+ * length. So the table counts what the watches behind its facts weigh (valid
+ * facts: a data and a child watch, 2 × (4 + strlen(path)); an absence: one
+ * exists watch) and, when a store takes the total over `budget`, drops the
+ * least recently used facts of entries nobody is using (no pin), as if their
+ * watches had fired (notices sent), calling `unwatch(ctx, path)` for each
+ * (which must not block: it removes the client's watches of that path
+ * locally), until 7/8 of the budget is left. The entries of freed paths
+ * (the sweep) are unwatched too. budget 0: no limit (the default).
+ */
+typedef void (*unwatch_fn)(void *ctx, const char *path);
+void node_set_watch_budget(struct node_table *t, size_t budget, unwatch_fn fn, void *ctx);
+/* The weight of the watches behind the cached facts (takes the lock). */
+size_t node_watch_bytes(struct node_table *t);
+/* Whether `bytes` more of watches fit the budget. Lock held. */
+bool node_watch_room(struct node_table *t, size_t bytes);
+/* e's facts were used now (the LRU order of the budget). Lock held. */
+void node_touch(struct node_table *t, struct entry *e);
+/* The servers keep refusing this client's watches: drop every fact, tell the
+ * kernel, and unwatch every path the table knows. Takes the lock. */
+void node_unwatch_all(struct node_table *t);
 
 /* Counters for tests and the log. */
 size_t node_count_inodes(struct node_table *t);

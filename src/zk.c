@@ -30,6 +30,11 @@
 #define BACKOFF_MS      20     /* pause before retrying on an unchanged state */
 #define RESOLVE_DELAY_MS 60000 /* zoo_set_servers_resolution_delay */
 #define REOPEN_DELAY_MS 1000   /* between failed zookeeper_init after expiry */
+/* A connection lost within QUICK_DROP_MS of being made was refused by the
+ * server; QUICK_DROPS of them in a row make zkfs drop its watches (the
+ * server refuses a re-registration larger than its jute.maxbuffer). */
+#define QUICK_DROP_MS   1000
+#define QUICK_DROPS     3
 
 /* ---- time ---- */
 
@@ -118,9 +123,40 @@ static enum zstate next_state(struct zk *zk, struct zkh *h, zhandle_t *zh,
 	return zk->state;   /* associating, not connected: nothing to report */
 }
 
+static long ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/*
+ * A transition `from` -> `to` (zk->mu held): is this the connection that the
+ * servers keep dropping at once? The C client re-registers every watch in one
+ * request at each reconnection, and a server drops a request over its
+ * jute.maxbuffer, with the connection, every time: the client would retry
+ * forever. True once QUICK_DROPS such drops came in a row.
+ */
+static bool rejected(struct zk *zk, enum zstate from, enum zstate to)
+{
+	if (to == ZS_CONNECTED)
+		clock_gettime(CLOCK_MONOTONIC, &zk->connected_at);
+	if (from != ZS_CONNECTED || to != ZS_SUSPENDED)
+		return false;
+	if (ms_since(&zk->connected_at) >= QUICK_DROP_MS) {
+		zk->quick_drops = 0;
+		return false;
+	}
+	if (++zk->quick_drops < QUICK_DROPS)
+		return false;
+	zk->quick_drops = 0;
+	return true;
+}
+
 static void session_event(struct zk *zk, struct zkh *h, zhandle_t *zh, int state)
 {
-	bool expired = false, change;
+	bool expired = false, change, refused = false;
 	enum zstate to;
 	int64_t sid;
 	int tmo;
@@ -135,6 +171,7 @@ static void session_event(struct zk *zk, struct zkh *h, zhandle_t *zh, int state
 	to = next_state(zk, h, zh, state, &expired);
 	change = to != zk->state;
 	if (change) {
+		refused = rejected(zk, zk->state, to);
 		zk->state = to;
 		if (to == ZS_LOST)
 			zk->session_id = 0;
@@ -159,10 +196,18 @@ static void session_event(struct zk *zk, struct zkh *h, zhandle_t *zh, int state
 		if (zk->ev.on_state)
 			zk->ev.on_state(zk->ev.ctx, to, expired);
 	}
+	if (refused) {
+		log_warn("zookeeper: the server dropped the last %d connections as soon as they "
+			 "were made (are this mount's watches over its jute.maxbuffer?): "
+			 "dropping every cached fact and its watch", QUICK_DROPS);
+		if (zk->ev.on_rejected)
+			zk->ev.on_rejected(zk->ev.ctx);
+	}
 	pthread_mutex_unlock(&zk->cb_mu);
 }
 
-static void watch_event(struct zk *zk, struct zkh *h, int type, const char *path)
+static void watch_event(struct zk *zk, struct zkh *h, zhandle_t *zh, int type,
+			const char *path)
 {
 	enum zevent ev;
 	bool live;
@@ -185,6 +230,10 @@ static void watch_event(struct zk *zk, struct zkh *h, int type, const char *path
 	pthread_mutex_unlock(&zk->mu);
 	if (live) {
 		log_debug("zookeeper: watch %d on %s", (int)ev, path);
+		/* The receiver drops every fact of `path`: the watch that did not
+		 * fire (a data change leaves the child watch) backs nothing now,
+		 * and must not be re-registered at a reconnection (node.h). */
+		zoo_remove_watches(zh, path, ZWATCHTYPE_ANY, NULL, NULL, 1);
 		if (zk->ev.on_watch)
 			zk->ev.on_watch(zk->ev.ctx, ev, path);
 	}
@@ -201,7 +250,7 @@ static void watcher(zhandle_t *zh, int type, int state, const char *path, void *
 	if (type == ZOO_SESSION_EVENT)
 		session_event(h->zk, h, zh, state);
 	else if (type != ZOO_NOTWATCHING_EVENT)
-		watch_event(h->zk, h, type, path);
+		watch_event(h->zk, h, zh, type, path);
 }
 
 /* Open a session and make it current. 0 or an errno. Called without mu. */
@@ -369,6 +418,22 @@ struct zkh *zk_acquire(struct zk *zk, const struct timespec *dl, bool backoff,
 	}
 	pthread_mutex_unlock(&zk->mu);
 	return h;
+}
+
+void zk_unwatch(struct zk *zk, const char *path)
+{
+	struct zkh *h = NULL;
+
+	pthread_mutex_lock(&zk->mu);
+	if (zk->cur && zk->cur->zh && !zk->stopping) {
+		h = zk->cur;
+		h->refs++;
+	}
+	pthread_mutex_unlock(&zk->mu);
+	if (!h)
+		return;
+	zoo_remove_watches(h->zh, path, ZWATCHTYPE_ANY, NULL, NULL, 1);
+	zk_release(zk, h);
 }
 
 void zk_release(struct zk *zk, struct zkh *h)

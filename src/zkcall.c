@@ -175,9 +175,9 @@ static int send_read(struct batch *b, zhandle_t *zh, const struct req *r)
 	const char *path = b->paths[r->idx];
 
 	if (r->kind == K_DATA)
-		return zoo_aget(zh, path, 1, on_data, r);
+		return zoo_aget(zh, path, b->watch, on_data, r);
 	if (r->kind == K_CHILDREN)
-		return zoo_aget_children2(zh, path, 1, on_children, r);
+		return zoo_aget_children2(zh, path, b->watch, on_children, r);
 	switch ((enum phase)b->slots[r->idx].phase) {
 	case PH_EXISTS:
 		return zoo_aexists(zh, path, b->watch, on_exists, r);
@@ -406,7 +406,13 @@ static int be_fetch(void *impl, const char *const *paths, size_t n, unsigned wha
 		    struct zfetch *out)
 {
 	/* The reads of an interruptible request (ops.c) end at its interrupt. */
-	return fetch_call(impl, paths, n, what, true, cancel_current(), out);
+	return fetch_call(impl, paths, n, what & ~FETCH_NOWATCH, !(what & FETCH_NOWATCH),
+			  cancel_current(), out);
+}
+
+static void be_unwatch(void *impl, const char *path)
+{
+	zk_unwatch(impl, path);
 }
 
 int zk_read_back(struct zk *zk, const char *const *paths, size_t n, struct zfetch *out)
@@ -455,6 +461,7 @@ static const struct backend_ops zk_ops = {
 	.fetch = be_fetch,
 	.get_acl = be_get_acl,
 	.state = be_state,
+	.unwatch = be_unwatch,
 	.create = zk_write_create,
 	.set = zk_write_set,
 	.remove = zk_write_remove,

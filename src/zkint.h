@@ -50,6 +50,9 @@ struct zk {
 	int64_t session_id;             /* mu: 0 when none */
 	unsigned users;                 /* mu: threads inside a call */
 	bool need_session;              /* mu: expired, the supervisor opens one */
+	struct timespec connected_at;   /* mu: when the state last became CONNECTED */
+	unsigned quick_drops;           /* mu: connections lost right after they were
+	                                 * made, in a row (zk.c: rejected watches) */
 	bool stopping;                  /* mu: zk_free has begun */
 	bool started;                   /* owner thread only (zk_start, zk_free) */
 	pthread_t supervisor;
@@ -79,6 +82,10 @@ void zk_release(struct zk *zk, struct zkh *h);
  * zk_free waits until every thread has left. */
 bool zk_enter(struct zk *zk);
 void zk_leave(struct zk *zk);
+
+/* Forget the client's watches of `path` locally (backend.h unwatch): no
+ * request, any state; nothing without a session. Takes zk->mu briefly. */
+void zk_unwatch(struct zk *zk, const char *path);
 
 /* zkbatch.c: after zookeeper_close(h), no answer comes from h any more:
  * release what its unanswered requests held and wake their callers. */

@@ -19,6 +19,8 @@
 #                  --log-file=%q{TEST_DIR}/valgrind.%p.log ...". The cleanup
 #                  fails the test on any valgrind log in $TEST_DIR that reports
 #                  errors or lacks its ERROR SUMMARY (a daemon killed early).
+#   ZK_JVMFLAGS    more JVM flags for the servers started (or restarted) from
+#                  then on, e.g. "-Djute.maxbuffer=40000"
 #   ZKFS_WAIT_SCALE  integer factor for lib.sh's own waits on the daemon
 #                  (mount ready, exit after unmount); default 1
 #
@@ -334,7 +336,7 @@ zk_start() {
 		ZOO_LOG_DIR='$ZK_DIR/log'
 		CLASSPATH="\$CLASSPATH$cp_extra"
 		JMXDISABLE=true
-		SERVER_JVMFLAGS='-XX:-UsePerfData -Xms32m -Xmx256m -Djava.io.tmpdir=$ZK_DIR'
+		SERVER_JVMFLAGS="-XX:-UsePerfData -Xms32m -Xmx256m -Djava.io.tmpdir=$ZK_DIR \${ZK_JVMFLAGS:-}"
 	EOF
 	for attempt in 1 2 3; do
 		ZK_PORT=$(free_port)

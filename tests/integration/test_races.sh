@@ -9,6 +9,9 @@
 #         1a tempfile over an existing file     1b tempfile to a new name
 #         1c os.open over an existing file      1d os.open to a new name
 #         1e tempfile + os.fsync over an existing file (a guard: passes today)
+#         1f tempfile to a new name: the target holds the data right after the
+#            replace, before the close (never empty)
+#      (1b and 1e pass on today's build: they guard the fix.)
 #   3  Two loops of `sed -i '$a LINE'` on the same file, each line's sed
 #      either exits 0 and its line is in ZooKeeper exactly once, or fails and
 #      its line is absent (no lost update of an acknowledged save).
@@ -59,6 +62,24 @@ with tempfile.NamedTemporaryFile('w', dir=mnt, delete=False) as f:
     if sys.argv[4:] == ["fsync"]:
         os.fsync(f.fileno())
     os.replace(f.name, os.path.join(mnt, target))
+print("done ok", flush=True)
+EOF
+cat >"$TEST_DIR/tempfile_hold.py" <<'EOF'
+# tempfile + os.replace, then say "ready" and wait (at most 60 s) for GO
+# before the `with` closes the file: what the target holds in between.
+import os, sys, time, tempfile
+mnt, target, data, go = sys.argv[1:5]
+with tempfile.NamedTemporaryFile('w', dir=mnt, delete=False) as f:
+    print("tmp", os.path.basename(f.name), flush=True)
+    f.write(data)
+    f.flush()
+    os.replace(f.name, os.path.join(mnt, target))
+    print("ready", flush=True)
+    end = time.monotonic() + 60
+    while not os.path.exists(go):
+        if time.monotonic() > end:
+            sys.exit("no " + go + " within 60 s")
+        time.sleep(0.01)
 print("done ok", flush=True)
 EOF
 cat >"$TEST_DIR/open_save.py" <<'EOF'
@@ -112,7 +133,7 @@ if section 1a "tempfile.NamedTemporaryFile + os.replace before close, over an ex
 	check_saved 1a t1a.conf $'new = 2\nmore = 3\n' "$cz"
 fi
 
-if section 1b "tempfile.NamedTemporaryFile + os.replace before close, to a new name"; then
+if section 1b "tempfile.NamedTemporaryFile + os.replace before close, to a new name (a guard: passes today)"; then
 	zk_absent /r/t1b.conf || fail "1b: /r/t1b.conf exists before the test"
 	run_save 1b t1b.conf "$TEST_DIR/tempfile_save.py" "$MNT" t1b.conf $'fresh = yes\n'
 	check_saved 1b t1b.conf $'fresh = yes\n'
@@ -138,6 +159,17 @@ if section 1e "tempfile + flush + os.fsync + os.replace before close, over an ex
 	cz=$(zkstat /r/t1e.conf czxid)
 	run_save 1e t1e.conf "$TEST_DIR/tempfile_save.py" "$MNT" t1e.conf $'durable = e\n' fsync
 	check_saved 1e t1e.conf $'durable = e\n' "$cz"
+fi
+
+if section 1f "tempfile + os.replace to a new name: between the replace and the close, the target already holds the data"; then
+	zk_absent /r/t1f.conf || fail "1f: /r/t1f.conf exists before the test"
+	py_start 1f "$TEST_DIR/tempfile_hold.py" "$MNT" t1f.conf $'between = f\n' "$TEST_DIR/go.1f"
+	TMPNAME=$(py_field 1f tmp)
+	assert_zk_content /r/t1f.conf $'between = f\n' "1f: /r/t1f.conf in ZooKeeper after os.replace, before the close (expected the data written and flushed before the replace, never an empty value)"
+	assert_file_content "$MNT/t1f.conf" $'between = f\n' "1f: t1f.conf through the mount after os.replace, before the close (as on a local file system)"
+	touch "$TEST_DIR/go.1f"
+	py_finish 1f
+	check_saved 1f t1f.conf $'between = f\n'
 fi
 
 # ---------------------------------------------------------------- concurrent writers
@@ -192,14 +224,14 @@ race() {
 # PREFIX-W-I of the calls that succeeded, each once, and none of those that
 # failed; then every MNT shows that value.
 race_check() {
-	local tag=$1 zpath=$2 header=$3 prefix=$4 w ok fl problems= nlines nhead total=0 m k
+	local tag=$1 zpath=$2 header=$3 prefix=$4 w ok fl problems='' nlines nhead total=0 m k
 	shift 4
 	zk_value "$zpath"
 	printf '%s' "$VALUE" >"$TEST_DIR/race.$tag.value"
 	for w in A B; do
 		ok=$(grep -c '^ok ' "$TEST_DIR/race.$tag.$w" || true)
 		fl=$(grep -c '^fail ' "$TEST_DIR/race.$tag.$w" || true)
-		info "$tag: writer $w: $ok succeeded, $fl failed$( ((fl == 0)) || echo ": $(sort "$TEST_DIR/race.$tag.$w.err" | uniq -c | sort -rn | head -n 3 | sed 's/^ *//' | paste -sd';' -)")"
+		info "$tag: writer $w: $ok succeeded, $fl failed$( ((fl == 0)) || echo ": $(sed 's/.*: //' "$TEST_DIR/race.$tag.$w.err" | sort | uniq -c | sort -rn | head -n 3 | sed 's/^ *//' | paste -sd';' -)")"
 		total=$((total + ok))
 	done
 	# "ok|fail<TAB>LINE" for every attempt, then the value: the problems.

@@ -136,8 +136,9 @@ second_mount() {
 	err=$(cat "$TEST_DIR/second.$tag.err")
 	[ "$rc" != 0 ] ||
 		fail "$tag: expected 'zkfs $*' on the mount point zkfs already holds to exit non-zero, but it exited 0, with $(zkfs_mounts_on "$mnt") fuse.zkfs mounts on $mnt now (expected 1; stderr: '$(_show "$err")')"
-	[[ "$err" == *"$mnt"* ]] && grep -qi 'already mounted' <<<"$err" ||
+	if [[ "$err" != *"$mnt"* ]] || ! grep -qi 'already mounted' <<<"$err"; then
 		fail "$tag: expected a message on stderr naming $mnt and saying it is already mounted; got (exit $rc): '$(_show "$err")'"
+	fi
 	assert_eq 1 "$(zkfs_mounts_on "$mnt")" "$tag: number of fuse.zkfs mounts on $mnt in /proc/mounts after the refused second mount"
 	_pid_alive "$ZKFS_PID" || fail "$tag: the first zkfs daemon (PID $ZKFS_PID) is gone"
 	assert_file_content "$mnt/.state" $'CONNECTED\n' "$tag: .state of the first mount"

@@ -53,8 +53,8 @@ group() {
 # sections_done: at the end of the test. Fails when an ID of $ONLY selected
 # no section (a typo must not pass as a run of nothing).
 sections_done() {
-	local t id hit
-	for t in ${ONLY//,/ }; do
+	local t id hit only=${ONLY:-}
+	for t in ${only//,/ }; do
 		hit=0
 		for id in "${_SECTIONS_SEEN[@]}"; do
 			_only_selects "$t" "$id" && hit=1

@@ -28,8 +28,9 @@
  *                             "." for PATH itself, else relative to PATH; DATA
  *                             escaped: \\ \n \t, other bytes outside 0x20-0x7e
  *                             as \xHH (a NULL value prints like an empty one)
- *   fill PATH COUNT           create COUNT persistent children f0000.conf ...
- *                             with data "0000\n" ..., pipelined (fast)
+ *   fill PATH COUNT [PREFIX]  create COUNT persistent children f0000.conf ...
+ *                             (PREFIX0000.conf ... with PREFIX) with data
+ *                             "0000\n" ..., pipelined (fast)
  *   acl PATH                  the ACL, one "scheme:id:perms" line per entry,
  *                             perms in the order rwcda
  *   setacl PATH PERMS         set the ACL to world:anyone:PERMS (letters of rwcda)
@@ -426,7 +427,7 @@ static int fill_wait(int most)
 	return rc == 0 ? 0 : -1;
 }
 
-static int do_fill(const char *parent, const char *count_s)
+static int do_fill(const char *parent, const char *count_s, const char *prefix)
 {
 	char *end;
 	long count = strtol(count_s, &end, 10);
@@ -434,14 +435,14 @@ static int do_fill(const char *parent, const char *count_s)
 		fprintf(stderr, "zkctl: fill: bad COUNT %s\n", count_s);
 		return 2;
 	}
-	size_t lp = strlen(parent);
+	size_t lp = strlen(parent) + strlen(prefix);
 	char *path = malloc(lp + 32);
 	if (!path)
 		return sysfail("malloc");
 	int rc = ZOK;
 	for (long i = 0; i < count && rc == ZOK; i++) {
 		char data[16];
-		snprintf(path, lp + 32, "%s/f%04ld.conf", parent, i);
+		snprintf(path, lp + 32, "%s/%s%04ld.conf", parent, prefix, i);
 		int len = snprintf(data, sizeof data, "%04ld\n", i);
 		if (fill_wait(256) != 0) {
 			rc = ZOPERATIONTIMEOUT;
@@ -545,7 +546,7 @@ static void usage(void)
 		"  create PATH [DATA] | create-null PATH | create-eph PATH [DATA] [-- hold]\n"
 		"  set PATH DATA | set-file PATH FILE | get PATH | stat PATH | ls PATH\n"
 		"  exists PATH | rm PATH | rmr PATH | mkpath PATH\n"
-		"  tree PATH | fill PATH COUNT | acl PATH | setacl PATH PERMS\n");
+		"  tree PATH | fill PATH COUNT [PREFIX] | acl PATH | setacl PATH PERMS\n");
 }
 
 int main(int argc, char **argv)
@@ -568,9 +569,11 @@ int main(int argc, char **argv)
 	}
 	const char *cmd = argv[optind], *path = argv[optind + 1];
 	const char *arg = nargs >= 3 ? argv[optind + 2] : NULL;
+	const char *arg2 = nargs >= 4 ? argv[optind + 3] : NULL;
 	int setter = !strcmp(cmd, "set") || !strcmp(cmd, "set-file") ||
 		     !strcmp(cmd, "fill") || !strcmp(cmd, "setacl");
-	int maxargs = setter || !strcmp(cmd, "create") || !strcmp(cmd, "create-eph") ? 3 : 2;
+	int maxargs = !strcmp(cmd, "fill") ? 4 :
+		      setter || !strcmp(cmd, "create") || !strcmp(cmd, "create-eph") ? 3 : 2;
 	if (!strcmp(cmd, "create-eph")) {
 		/* an optional trailing "-- hold" (it always holds) */
 		for (int i = optind + 2; i < argc; i++) {
@@ -654,7 +657,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(cmd, "tree"))
 		r = do_tree(path);
 	else if (!strcmp(cmd, "fill"))
-		r = do_fill(path, arg);
+		r = do_fill(path, arg, arg2 ? arg2 : "f");
 	else if (!strcmp(cmd, "acl"))
 		r = do_acl(path);
 	else if (!strcmp(cmd, "setacl"))

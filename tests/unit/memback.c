@@ -32,6 +32,7 @@ struct memback {
 	void *hook_ctx;
 	size_t fetch_calls, fetch_paths;
 	size_t writes;                /* write requests through the backend */
+	size_t unwatches;             /* unwatch calls */
 };
 
 /* ---- the tree ---- */
@@ -390,13 +391,15 @@ static int fetch_one(struct memback *m, const char *path, unsigned what, struct 
 	memset(f, 0, sizeof(*f));
 	if (!n) {
 		f->err = ENOENT;
-		return watch_add(m, path, MEMBACK_W_EXISTS);
+		return what & FETCH_NOWATCH ? 0 : watch_add(m, path, MEMBACK_W_EXISTS);
 	}
 	f->stat = n->stat;
 	if (what & FETCH_DATA)
 		f->data = zdata_get(n->data);
 	if ((what & FETCH_CHILDREN) && (rc = children_of(m, path, f)) != 0)
 		return rc;
+	if (what & FETCH_NOWATCH)
+		return 0;
 	/* A stat without data (exists) also leaves a data watch, as in ZooKeeper. */
 	return watch_add(m, path, (what & FETCH_CHILDREN ? MEMBACK_W_CHILD : 0) |
 				  (what & FETCH_DATA || !(what & FETCH_CHILDREN) ? MEMBACK_W_DATA : 0));
@@ -438,6 +441,19 @@ static int mb_get_acl(void *impl, const char *path, char **text)
 		return ENOENT;
 	*text = strdup(n->acl);
 	return *text ? 0 : ENOMEM;
+}
+
+static void mb_unwatch(void *impl, const char *path)
+{
+	struct memback *m = impl;
+
+	m->unwatches++;
+	watch_take(m, path, MEMBACK_W_DATA | MEMBACK_W_CHILD | MEMBACK_W_EXISTS);
+}
+
+size_t memback_unwatch_count(struct memback *m)
+{
+	return m->unwatches;
 }
 
 static enum zstate mb_state(void *impl)
@@ -607,6 +623,7 @@ size_t memback_write_count(struct memback *m)
 
 static const struct backend_ops memback_ops = {
 	.fetch = mb_fetch,
+	.unwatch = mb_unwatch,
 	.get_acl = mb_get_acl,
 	.state = mb_state,
 	.create = mb_create,

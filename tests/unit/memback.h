@@ -76,6 +76,10 @@ void memback_set_down(struct memback *m, bool down);
 int memback_stat(struct memback *m, const char *path, struct zstat *st);
 unsigned memback_watches(struct memback *m, const char *path);   /* MEMBACK_W_* bits */
 
+/* How many unwatch() calls were made (each drops every watch of its path,
+ * as the C client's local removal does). FETCH_NOWATCH leaves none. */
+size_t memback_unwatch_count(struct memback *m);
+
 /* How many fetch() calls were made, and how many paths they asked for. */
 size_t memback_fetch_count(struct memback *m);
 size_t memback_fetched_paths(struct memback *m);

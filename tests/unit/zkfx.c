@@ -133,7 +133,7 @@ struct zk *new_zk(const char *servers, int timeout_ms, struct recorder *r)
 		.session_timeout_ms = 6000,
 		.timeout_ms = timeout_ms,
 	};
-	struct backend_events ev = { rec_watch, rec_state, r };
+	struct backend_events ev = { .on_watch = rec_watch, .on_state = rec_state, .ctx = r };
 	struct zk *zk = zk_new(&cfg, r ? &ev : NULL);
 
 	assert_non_null(zk);
