@@ -260,3 +260,69 @@ void race_hook(void *ctx, struct memback *m, const char *const *paths, size_t n)
 		break;
 	}
 }
+
+/* ---- writing (test_fswrite, test_fsraces) ---- */
+
+
+struct zstat zstat_of(struct fx *fx, const char *rel)
+{
+	char path[256];
+	struct zstat st;
+
+	snprintf(path, sizeof(path), BASE "/%s", rel);
+	assert_int_equal(memback_stat(fx->m, path, &st), 0);
+	return st;
+}
+
+bool exists(struct fx *fx, const char *rel)
+{
+	char path[256];
+	struct zstat st;
+
+	snprintf(path, sizeof(path), BASE "/%s", rel);
+	return memback_stat(fx->m, path, &st) == 0;
+}
+
+/* The value in the backend, read through a fresh lookup + open. */
+void assert_value(struct fx *fx, const char *rel, const char *expect)
+{
+	assert_int_equal(zstat_of(fx, rel).data_length, (int32_t)strlen(expect));
+	assert_content(fx, lookup(fx, NODE_ROOT_INO, rel), expect);
+}
+
+size_t writes(struct fx *fx)
+{
+	return memback_write_count(fx->m);
+}
+
+struct fs_file *wopen(struct fx *fx, uint64_t ino, int flags)
+{
+	struct fs_open_reply r;
+	struct fs_file *fh = NULL;
+	int rc = fs_open(fx->fs, ino, flags, 0, &fh, &r);
+
+	if (rc)
+		fail_msg("open of %llu for writing: %s", (unsigned long long)ino, strerror(rc));
+	assert_true(r.direct_io);
+	assert_false(r.noflush);      /* close commits */
+	return fh;
+}
+
+void wr(struct fx *fx, struct fs_file *fh, const char *s, off_t off)
+{
+	assert_int_equal(fs_write(fx->fs, fh, s, strlen(s), off), 0);
+}
+
+/* create(2) through fs_create; the entry's lookup is counted. */
+struct fs_file *creat_(struct fx *fx, const char *name, int flags, uint64_t *ino)
+{
+	struct fs_open_reply r;
+	struct fs_entry e;
+	struct fs_file *fh = NULL;
+	int rc = fs_create(fx->fs, NODE_ROOT_INO, name, flags, 0, &e, &fh, &r);
+
+	if (rc)
+		fail_msg("create of %s: %s", name, strerror(rc));
+	*ino = e.ino;
+	return fh;
+}

@@ -1,5 +1,6 @@
 /*
- * fsfx — the fixture the fs unit tests (test_fsops, test_fsdir, test_fswrite)
+ * fsfx — the fixture the fs unit tests (test_fsops, test_fsdir, test_fswrite,
+ * test_fsraces)
  * share: an fs on the in-memory backend (memback.h) with the base path /asab,
  * a sink that captures the node table's notices, a fetch hook that races an
  * event with a fetch, and helpers that assert as they go (cmocka).
@@ -71,5 +72,19 @@ struct race {
 	int fired;
 };
 void race_hook(void *ctx, struct memback *m, const char *const *paths, size_t n);
+
+/* Writing (test_fswrite, test_fsraces). The znode BASE/rel's stat, and
+ * whether it exists, in the backend (the ground truth); its value there, read
+ * through a fresh lookup + open; the backend's write requests so far. */
+struct zstat zstat_of(struct fx *fx, const char *rel);
+bool exists(struct fx *fx, const char *rel);
+void assert_value(struct fx *fx, const char *rel, const char *expect);
+size_t writes(struct fx *fx);
+/* fs_open for writing (direct_io, flushing), failing the test otherwise. */
+struct fs_file *wopen(struct fx *fx, uint64_t ino, int flags);
+/* fs_write of the string `s` at `off`, which must succeed. */
+void wr(struct fx *fx, struct fs_file *fh, const char *s, off_t off);
+/* create(2) of BASE/name through fs_create; the entry's lookup is counted. */
+struct fs_file *creat_(struct fx *fx, const char *name, int flags, uint64_t *ino);
 
 #endif

@@ -588,6 +588,124 @@ static void test_unused_entries_are_swept_and_absent_names_invalidated(void **st
 	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "pinned"), 0);
 }
 
+/* ---- the watch budget ---- */
+
+struct unwatched {
+	char paths[16][32];
+	int n;
+};
+
+static void record_unwatch(void *ctx, const char *path)
+{
+	struct unwatched *u = ctx;
+
+	if (u->n < 16)
+		snprintf(u->paths[u->n], sizeof(u->paths[0]), "%s", path);
+	u->n++;
+}
+
+static bool was_unwatched(const struct unwatched *u, const char *path)
+{
+	for (int i = 0; i < u->n && i < 16; i++)
+		if (strcmp(u->paths[i], path) == 0)
+			return true;
+	return false;
+}
+
+static void test_watches_are_weighed_as_the_client_re_registers_them(void **state)
+{
+	struct fx *fx = *state;
+	struct unwatched u = { .n = 0 };
+	struct entry *e;
+
+	node_set_watch_budget(fx->t, 0, record_unwatch, &u);
+	store(fx, BASE "/a.conf", "x");                 /* data + child: 2 x (4 + 12) */
+	assert_int_equal(node_watch_bytes(fx->t), 32);
+	node_lock(fx->t);
+	e = node_entry_get(fx->t, BASE "/gone");
+	assert_true(node_store_absent(fx->t, e, e->epoch));   /* exists: 4 + 10 */
+	node_unlock(fx->t);
+	assert_int_equal(node_watch_bytes(fx->t), 46);
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/a.conf", NULL, NULL);
+	assert_int_equal(node_watch_bytes(fx->t), 14);
+	node_on_expired(fx->t);
+	assert_int_equal(node_watch_bytes(fx->t), 0);
+	assert_int_equal(u.n, 0);    /* no budget: nothing dropped for it */
+}
+
+static void test_over_budget_the_least_recently_used_facts_go(void **state)
+{
+	struct fx *fx = *state;
+	struct unwatched u = { .n = 0 };
+	struct node *n;
+	struct entry *e0, *e1, *e2, *e3;
+
+	/* Each "/asab/fN.conf" weighs 2 x (4 + 13) = 34: room for three. */
+	node_set_watch_budget(fx->t, 110, record_unwatch, &u);
+	n = attach(fx, BASE "/f0.conf", NK_FILE, 7, 1);
+	e0 = store(fx, BASE "/f0.conf", "0");
+	e1 = store(fx, BASE "/f1.conf", "1");
+	e2 = store(fx, BASE "/f2.conf", "2");
+	node_lock(fx->t);
+	node_touch(fx->t, e0);         /* f0 used again: f1 is now the oldest */
+	node_unlock(fx->t);
+	assert_int_equal(node_watch_bytes(fx->t), 102);
+	assert_int_equal(u.n, 0);
+
+	e3 = store(fx, BASE "/f3.conf", "3");          /* 136 > 110: down to 7/8 */
+	assert_true(node_watch_bytes(fx->t) <= 110 - 110 / 8);
+	assert_int_equal(u.n, 2);
+	assert_true(was_unwatched(&u, BASE "/f1.conf"));
+	assert_true(was_unwatched(&u, BASE "/f2.conf"));
+	assert_false(e1->valid);
+	assert_false(e2->valid);
+	assert_true(e0->valid);
+	assert_true(e3->valid);
+	/* The kernel is told, as after an event: f0's inode was not dropped. */
+	assert_int_equal(count_inode(&fx->sink, n->ino), 0);
+}
+
+static void test_pinned_entries_and_the_one_stored_are_not_dropped(void **state)
+{
+	struct fx *fx = *state;
+	struct unwatched u = { .n = 0 };
+	struct node *n;
+	struct entry *e0, *e1;
+
+	node_set_watch_budget(fx->t, 40, record_unwatch, &u);
+	n = attach(fx, BASE "/f0.conf", NK_FILE, 7, 1);
+	e0 = store(fx, BASE "/f0.conf", "0");
+	node_lock(fx->t);
+	entry_pin(e0);                 /* a request is using its facts */
+	node_unlock(fx->t);
+	e1 = store(fx, BASE "/f1.conf", "1");          /* 68 > 40, nothing may go */
+	assert_true(e0->valid);
+	assert_true(e1->valid);
+	assert_int_equal(u.n, 0);
+	node_lock(fx->t);
+	entry_unpin(e0);
+	node_unlock(fx->t);
+	store(fx, BASE "/f2.conf", "2");               /* now f0 and f1 may go */
+	assert_false(e0->valid);
+	assert_true(was_unwatched(&u, BASE "/f0.conf"));
+	assert_int_equal(count_inode(&fx->sink, n->ino), 1);   /* its inode is told */
+}
+
+static void test_unwatch_all_drops_every_fact_and_unwatches_every_path(void **state)
+{
+	struct fx *fx = *state;
+	struct unwatched u = { .n = 0 };
+	struct entry *e;
+
+	node_set_watch_budget(fx->t, 0, record_unwatch, &u);
+	e = store(fx, BASE "/f0.conf", "0");
+	node_unwatch_all(fx->t);
+	assert_false(e->valid);
+	assert_int_equal(node_watch_bytes(fx->t), 0);
+	assert_true(was_unwatched(&u, BASE "/f0.conf"));
+	assert_true(was_unwatched(&u, BASE));           /* the root entry too */
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -617,6 +735,10 @@ int main(void)
 		T(test_changed_event_keeps_the_inode),
 		T(test_watch_on_an_unknown_path_sends_nothing),
 		T(test_expiry_drops_every_fact_and_notifies_every_known_inode),
+		T(test_watches_are_weighed_as_the_client_re_registers_them),
+		T(test_over_budget_the_least_recently_used_facts_go),
+		T(test_pinned_entries_and_the_one_stored_are_not_dropped),
+		T(test_unwatch_all_drops_every_fact_and_unwatches_every_path),
 	};
 #undef T
 
