@@ -25,7 +25,8 @@ struct node_table {
 	size_t watch_budget;          /* lock: 0, no limit (node_set_watch_budget) */
 	unwatch_fn unwatch;           /* lock */
 	void *unwatch_ctx;            /* lock */
-	uint64_t tick;                /* lock: the clock of entry->used */
+	struct entry *lru_head, *lru_tail; /* lock: entries with facts, least
+	                               * recently used first */
 };
 
 static uint64_t hash_str(const char *s)
@@ -101,8 +102,34 @@ static void inos_remove(struct node_table *t, struct node *n)
 	}
 }
 
+static void lru_unlink(struct node_table *t, struct entry *e)
+{
+	if (e->lru_prev)
+		e->lru_prev->lru_next = e->lru_next;
+	else if (t->lru_head == e)
+		t->lru_head = e->lru_next;
+	if (e->lru_next)
+		e->lru_next->lru_prev = e->lru_prev;
+	else if (t->lru_tail == e)
+		t->lru_tail = e->lru_prev;
+	e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_append(struct node_table *t, struct entry *e)
+{
+	e->lru_prev = t->lru_tail;
+	e->lru_next = NULL;
+	if (t->lru_tail)
+		t->lru_tail->lru_next = e;
+	else
+		t->lru_head = e;
+	t->lru_tail = e;
+}
+
 static void drop_facts(struct node_table *t, struct entry *e)
 {
+	if (e->watched)
+		lru_unlink(t, e);
 	t->watch_bytes -= e->watched;
 	e->watched = 0;
 	zdata_put(e->data);
@@ -503,7 +530,10 @@ bool node_watch_room(struct node_table *t, size_t bytes)
 
 void node_touch(struct node_table *t, struct entry *e)
 {
-	e->used = ++t->tick;
+	if (e->watched && t->lru_tail != e) {
+		lru_unlink(t, e);
+		lru_append(t, e);
+	}
 }
 
 /* Drop the facts of `e` and the watches behind them, and tell the kernel. */
@@ -516,30 +546,20 @@ static void unwatch_entry(struct node_table *t, struct entry *e)
 		t->unwatch(t->unwatch_ctx, e->path);
 }
 
-static int cmp_used(const void *a, const void *b)
-{
-	uint64_t x = (*(struct entry *const *)a)->used, y = (*(struct entry *const *)b)->used;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Over budget: drop the least recently used facts of entries nobody is using
  * (no pin, not `keep`) until 7/8 of the budget is left. */
 static void evict(struct node_table *t, const struct entry *keep)
 {
-	size_t target = t->watch_budget - t->watch_budget / 8, n = 0, dropped = 0;
-	struct entry **v = malloc(t->npaths * sizeof(*v));
+	size_t target = t->watch_budget - t->watch_budget / 8, dropped = 0;
+	struct entry *e = t->lru_head, *next;
 
-	if (!v)
-		return;    /* ENOMEM: the next store tries again */
-	for (size_t i = 0; i < t->paths_cap; i++)
-		for (struct entry *e = t->paths[i]; e; e = e->path_next)
-			if (e->watched && e->pins == 0 && e != keep)
-				v[n++] = e;
-	qsort(v, n, sizeof(*v), cmp_used);
-	for (size_t i = 0; i < n && t->watch_bytes > target; i++, dropped++)
-		unwatch_entry(t, v[i]);
-	free(v);
+	for (; e && t->watch_bytes > target; e = next) {
+		next = e->lru_next;    /* unwatch_entry unlinks e */
+		if (e->pins || e == keep)
+			continue;
+		unwatch_entry(t, e);
+		dropped++;
+	}
 	log_debug("watch budget %zu bytes: the facts of %zu least recently used paths dropped, "
 		  "%zu bytes of watches left", t->watch_budget, dropped, t->watch_bytes);
 }
@@ -549,7 +569,7 @@ static void account(struct node_table *t, struct entry *e, size_t weight)
 {
 	e->watched = weight;
 	t->watch_bytes += weight;
-	node_touch(t, e);
+	lru_append(t, e);
 	if (t->watch_budget && t->watch_bytes > t->watch_budget)
 		evict(t, e);
 }

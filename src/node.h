@@ -123,7 +123,8 @@ struct entry {
 	struct entry *pending_next;/* lock: table. list of entries with pending > 0 */
 	size_t watched;            /* lock: table. what the watches of its facts weigh
 	                            * (node_set_watch_budget), 0 without facts */
-	uint64_t used;             /* lock: table. when its facts were last used (LRU) */
+	struct entry *lru_prev, *lru_next; /* lock: table. entries with facts, least
+	                            * recently used first (the watch budget) */
 	struct entry *path_next;   /* lock: table. hash chain by path */
 };
 

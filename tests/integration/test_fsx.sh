@@ -8,7 +8,9 @@
 # in its fstat and lseek). At the end the znode (zkctl, the ground truth) and
 # the mount's cat must hold exactly the model's bytes.
 #
-# Environment (set by meson): FSXLITE_BIN, besides lib.sh's.
+# Environment (set by meson): FSXLITE_BIN, besides lib.sh's. Optional:
+# FSX_OPS (default 10000) and FSX_OPS_B (4000), the operations of the two runs
+# (tools/test's valgrind stage runs fewer).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -47,7 +49,7 @@ run_fsx() {
 # (a) one handle for the whole run, one commit at the end: the shape of the
 # acceptance run of xfstests' fsx (no mmap, files up to 500 kB, sizes checked
 # after every operation).
-run_fsx a.bin "one handle, 10000 ops" -n 10000 -l 500000 -s 1
+run_fsx a.bin "one handle, ${FSX_OPS:-10000} ops" -n "${FSX_OPS:-10000}" -l 500000 -s 1
 
 # (b) closes and reopens (a commit each, then the whole content read back), an
 # fsync after every change (a commit each), and appends through a second
@@ -55,6 +57,7 @@ run_fsx a.bin "one handle, 10000 ops" -n 10000 -l 500000 -s 1
 # 100 kB. The test's ZooKeeper (lib.sh: -Xmx256m) keeps its last 500 committed
 # requests in memory (zookeeper.commitLogCount) and runs out of heap after a
 # few hundred commits of ~500 kB; the disk it writes grows with every commit.
-run_fsx b.bin "reopen 1/50, fsync, O_APPEND descriptor" -n 4000 -l 100000 -s 2 -c 50 -y -a
+run_fsx b.bin "reopen 1/50, fsync, O_APPEND descriptor" -n "${FSX_OPS_B:-4000}" -l 100000 -s 2 \
+	-c 50 -y -a
 
 zkfs_umount "$MNT"
