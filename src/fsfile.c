@@ -1,6 +1,7 @@
 /*
- * Open files: read snapshots, write buffers and their commit (SPEC.md §5),
- * deferred creates, and setattr. Contract in fsops.h.
+ * Open files: read snapshots, write buffers (SPEC.md §5), deferred creates,
+ * the handles' life cycle, and setattr. Contract in fsops.h. The commits are
+ * fscommit.c's.
  *
  * A handle that may write keeps the whole value in its buffer and commits it
  * with one ZooKeeper write. Its lock (fh->mu) is held across that round trip:
@@ -15,10 +16,6 @@
 #include "fsops_int.h"
 #include "log.h"
 #include "readlog.h"
-
-/* A commit of an O_APPEND handle that finds a newer version appends its
- * bytes to that version instead; it gives up (ESTALE) after this many. */
-#define APPEND_TRIES 16
 
 static struct fs_file *fh_new(struct fs *fs, enum node_kind kind)
 {
@@ -363,13 +360,6 @@ static void show_len(struct fs *fs, struct fs_file *fh)
 	node_unlock(fs->nt);
 }
 
-/* The handle no longer holds anything uncommitted. Lock held. */
-static void unshow_len(struct fs_file *fh)
-{
-	if (fh->node && fh->node->wfh == fh)
-		fh->node->wfh = NULL;
-}
-
 int fs_write(struct fs *fs, struct fs_file *fh, const char *buf, size_t size, off_t off)
 {
 	size_t end;
@@ -422,148 +412,8 @@ static int handle_truncate(struct fs *fs, struct fs_file *fh, off_t size)
 	return 0;
 }
 
-/* The znode path the handle writes to now, or NULL (gone). Lock held. */
-static char *target_path(struct fs_file *fh)
-{
-	struct entry *e = fh->node->entry;
-
-	return e ? strdup(e->path) : NULL;
-}
-
-/*
- * `>>` from two places at once: the znode moved on since this handle loaded
- * it, and the handle only appended. Append its bytes to the newest value
- * instead, checked against that value's version, as O_APPEND does on a local
- * file; so no line is lost. Lock mu held. 0, ESTALE after APPEND_TRIES, or an
- * errno (EFBIG when the result would exceed max_size).
- */
-static int append_again(struct fs *fs, struct fs_file *fh, const char *path,
-			struct zstat *st)
-{
-	const struct backend_ops *be = fs->be.ops;
-	int rc = ESTALE;
-
-	for (int i = 0; i < APPEND_TRIES && rc == ESTALE; i++) {
-		struct zfetch f = { 0 };
-		size_t tail = fh->len - fh->base_len, len;
-		char *nb = NULL;
-
-		rc = be->fetch(fs->be.impl, &path, 1, FETCH_DATA, &f);
-		if (rc == 0)
-			rc = f.err ? f.err : f.noread ? EACCES : 0;
-		len = rc == 0 ? f.data->len + tail : 0;
-		if (rc == 0 && len > fs->cfg.max_size)
-			rc = EFBIG;
-		if (rc == 0 && !(nb = malloc(len ? len : 1)))
-			rc = ENOMEM;
-		if (rc == 0) {
-			memcpy(nb, f.data->bytes, f.data->len);
-			memcpy(nb + f.data->len, fh->buf + fh->base_len, tail);
-			free(fh->buf);
-			fh->buf = nb;
-			fh->len = fh->cap = len;
-			fh->base_len = f.data->len;
-			fh->version = f.stat.version;
-			rc = be->set(fs->be.impl, path, fh->buf, fh->len, fh->version, st);
-			log_info("%s: changed since it was opened: appended to version %d%s", path,
-				 (int)f.stat.version, rc == ESTALE ? ", which changed too" : "");
-		}
-		zfetch_clear(&f);
-	}
-	return rc;
-}
-
-/* One ZooKeeper write for the buffer. Lock mu held, table lock not. */
-static int commit(struct fs *fs, struct fs_file *fh, const char *path, struct zstat *st)
-{
-	const struct backend_ops *be = fs->be.ops;
-	int rc;
-
-	if (fh->create) {
-		rc = be->create(fs->be.impl, path, fh->buf, fh->len, st);
-		if (rc != EEXIST)
-			return rc;
-		/* Created meanwhile by someone else: this was a whole replacement. */
-		log_info("%s: created meanwhile by another client; replacing its value", path);
-		return be->set(fs->be.impl, path, fh->buf, fh->len, -1, st);
-	}
-	rc = be->set(fs->be.impl, path, fh->buf, fh->len, fh->replace ? -1 : fh->version, st);
-	if (rc == ESTALE && fh->append && fh->appends_only)
-		rc = append_again(fs, fh, path, st);
-	if (rc == ESTALE)
-		log_warn("%s: changed since it was opened (version %d): nothing written",
-			 path, (int)fh->version);
-	return rc;
-}
-
-/* Commit what the handle holds. Lock mu held. A failure spoils the handle:
- * nothing more is committed and every later flush reports the same error. */
-static int commit_now(struct fs *fs, struct fs_file *fh)
-{
-	struct zstat st = { 0 };
-	bool created = fh->create;
-	char *path;
-	int rc;
-
-	node_lock(fs->nt);
-	path = target_path(fh);
-	node_unlock(fs->nt);
-	fh->dirty = fh->owed = false;
-	if (!path) {   /* unlinked through this mount while open: its data goes too */
-		node_lock(fs->nt);
-		unshow_len(fh);
-		node_unlock(fs->nt);
-		return created ? 0 : (fh->spoiled = ENOENT);
-	}
-	rc = commit(fs, fh, path, &st);
-	free(path);
-	node_lock(fs->nt);
-	unshow_len(fh);       /* committed, or never will be */
-	node_unlock(fs->nt);
-	if (rc) {
-		fh->spoiled = rc;
-		return rc;
-	}
-	fh->version = st.version;
-	fh->base_len = fh->len;
-	fh->appends_only = true;
-	fh->replace = fh->create = false;
-	node_lock(fs->nt);
-	if (created && fh->node->adopt) {
-		fh->node->czxid = (uint64_t)st.czxid;
-		fh->node->adopt = false;
-		if (fh->node->entry)
-			node_made(fh->node->entry, NK_FILE, st.czxid);
-	}
-	node_unlock(fs->nt);
-	return 0;
-}
-
-/*
- * close(2) and fsync(2): commit what was written. A handle that wrote nothing
- * commits nothing here, even when its open owes a commit (O_TRUNC, a new
- * file): the shell's `echo x > f` closes a duplicate of the descriptor before
- * it writes, and an empty value must not reach ZooKeeper first. What is owed
- * is committed at release (fs_release), once every descriptor is closed.
- */
-int fs_flush(struct fs *fs, struct fs_file *fh)
-{
-	int rc;
-
-	if (!fh->writable)
-		return 0;
-	pthread_mutex_lock(&fh->mu);
-	rc = fh->spoiled;
-	if (!rc && fh->dirty)
-		rc = commit_now(fs, fh);
-	pthread_mutex_unlock(&fh->mu);
-	if (rc == 0 && fs->cfg.sync_notices)
-		fs->cfg.sync_notices(fs->cfg.sync_ctx);
-	return rc;
-}
-
-/* Drop a reference to a handle; the last frees it. */
-static void fh_put(struct fs *fs, struct fs_file *fh)
+/* Drop a reference to a handle (fh->refs); the last frees it. No lock. */
+static void fs_file_put(struct fs *fs, struct fs_file *fh)
 {
 	bool last;
 
@@ -587,7 +437,7 @@ static void fh_put(struct fs *fs, struct fs_file *fh)
 			entry_unpin(fh->created);
 		}
 		if (fh->node) {
-			unshow_len(fh);
+			fs_unshow_len(fh);
 			node_unpin(fs->nt, fh->node);
 		}
 		node_unlock(fs->nt);
@@ -607,10 +457,10 @@ void fs_release(struct fs *fs, struct fs_file *fh)
 		/* Nobody is left to tell of a failure: the backend logs it. */
 		pthread_mutex_lock(&fh->mu);
 		if (!fh->spoiled && (fh->dirty || fh->owed))
-			commit_now(fs, fh);
+			fs_commit_now(fs, fh);
 		pthread_mutex_unlock(&fh->mu);
 	}
-	fh_put(fs, fh);
+	fs_file_put(fs, fh);
 }
 
 void fs_discard(struct fs *fs, struct fs_file *fh)
@@ -662,11 +512,11 @@ int fs_commit_handles(struct fs *fs, struct node *n)
 		pthread_mutex_lock(&fh->mu);
 		r = fh->spoiled;
 		if (!r && (fh->dirty || fh->owed || fh->create))
-			r = commit_now(fs, fh);
+			r = fs_commit_now(fs, fh);
 		pthread_mutex_unlock(&fh->mu);
 		if (r && !rc)
 			rc = r;
-		fh_put(fs, fh);
+		fs_file_put(fs, fh);
 	}
 	free(v);
 	return rc;
@@ -682,7 +532,7 @@ void fs_handles_moved(struct fs *fs, struct node *n, int32_t version)
 		if (!v[i]->create)
 			v[i]->version = version;
 		pthread_mutex_unlock(&v[i]->mu);
-		fh_put(fs, v[i]);
+		fs_file_put(fs, v[i]);
 	}
 	free(v);
 }
@@ -704,7 +554,7 @@ static int path_truncate(struct fs *fs, struct node *n, const struct facts *fact
 		return EFBIG;
 	if (facts->pending)
 		return 0;   /* the deferred create's handle holds the value */
-	path = target_path(&tmp);
+	path = fs_handle_path(&tmp);
 	if (!path)
 		return ENOENT;
 	tmp.version = facts->stat.version;
@@ -716,7 +566,7 @@ static int path_truncate(struct fs *fs, struct node *n, const struct facts *fact
 	node_pin(n);
 	node_unlock(fs->nt);
 	if (rc == 0)
-		rc = commit(fs, &tmp, path, &st);
+		rc = fs_commit(fs, &tmp, path, &st);
 	node_lock(fs->nt);
 	node_unpin(fs->nt, n);
 	free(tmp.buf);

@@ -115,6 +115,23 @@ int fs_refresh(struct fs *fs, struct entry *e, struct zfetch *f, struct facts *o
 /* A deferred create of `e` is live: its name exists for this mount only. */
 bool fs_entry_pending(const struct entry *e);
 
+/* ---- commits (fscommit.c, under fsfile.c) ---- */
+
+/* The znode path handle `fh` writes to now (malloc'd), or NULL: unlinked
+ * through this mount. Table lock held. */
+char *fs_handle_path(struct fs_file *fh);
+/* One ZooKeeper write of fh's buffer to `path`: a create (a deferred one), a
+ * set at fh->version, an overwrite (fh->replace), or for an O_APPEND handle
+ * that finds a newer version, its appended bytes on that version. *st gets
+ * the znode's new stat. Lock fh->mu held, not the table lock. */
+int fs_commit(struct fs *fs, struct fs_file *fh, const char *path, struct zstat *st);
+/* Commit what fh holds and go on from the version written; a failure spoils
+ * the handle (the same error at every later flush). Lock fh->mu held. */
+int fs_commit_now(struct fs *fs, struct fs_file *fh);
+/* fh holds nothing uncommitted any more: its node's size is ZooKeeper's again
+ * (node.h: wfh). Table lock held. */
+void fs_unshow_len(struct fs_file *fh);
+
 /* Commit what the writable handles of inode `n` hold uncommitted (written,
  * owed by O_TRUNC, or a deferred create), as fsync would: a rename moves
  * what its source's writers wrote. `n` pinned, no lock held. 0, or the first

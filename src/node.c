@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "log.h"
 
 /* Two chained hash tables, grown by doubling: entries by path, inodes by ino. */
@@ -28,17 +29,6 @@ struct node_table {
 	struct entry *lru_head, *lru_tail; /* lock: entries with facts, least
 	                               * recently used first */
 };
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;   /* FNV-1a */
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
 
 static uint64_t hash_ino(uint64_t ino)
 {

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 struct record {
 	pid_t pid;           /* 0: free */
 	uint64_t path;       /* hash */
@@ -17,17 +19,6 @@ struct readlog {
 	struct record rec[READLOG_SIZE];   /* mu */
 	size_t next;                       /* mu: the slot to overwrite next */
 };
-
-static uint64_t hash_path(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;   /* FNV-1a */
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
 
 /* The thread group (process) of thread `tid`, or 0 when it is gone. */
 static pid_t tgid_of(pid_t tid)
@@ -76,7 +67,7 @@ static struct record *lookup(struct readlog *rl, pid_t pid, uint64_t h)
 void readlog_note(struct readlog *rl, pid_t pid, const char *path, int64_t czxid,
 		  int32_t version)
 {
-	uint64_t h = hash_path(path);
+	uint64_t h = hash_str(path);
 	struct record *r;
 
 	if (pid <= 0)
@@ -98,7 +89,7 @@ void readlog_forget(struct readlog *rl, pid_t pid, const char *path)
 	if (pid <= 0)
 		return;
 	pthread_mutex_lock(&rl->mu);
-	r = lookup(rl, pid, hash_path(path));
+	r = lookup(rl, pid, hash_str(path));
 	if (r)
 		r->pid = 0;
 	pthread_mutex_unlock(&rl->mu);
@@ -107,7 +98,7 @@ void readlog_forget(struct readlog *rl, pid_t pid, const char *path)
 bool readlog_find(struct readlog *rl, pid_t pid, const char *path, int64_t *czxid,
 		  int32_t *version)
 {
-	uint64_t h = hash_path(path);
+	uint64_t h = hash_str(path);
 	struct record cand[READLOG_SIZE];
 	const struct record *found = NULL;
 	size_t n = 0;
