@@ -4,14 +4,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "hash.h"
+
+/* A process started within this much after a record may still have made it
+ * (the start time in /proc has the resolution of a clock tick). */
+#define START_SLACK_MS 20
 
 struct record {
 	pid_t pid;           /* 0: free */
 	uint64_t path;       /* hash */
 	int64_t czxid;
 	int32_t version;
+	int64_t at_ms;       /* when, in ms since boot */
 };
 
 struct readlog {
@@ -19,6 +26,14 @@ struct readlog {
 	struct record rec[READLOG_SIZE];   /* mu */
 	size_t next;                       /* mu: the slot to overwrite next */
 };
+
+int64_t readlog_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_BOOTTIME, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 /* The thread group (process) of thread `tid`, or 0 when it is gone. */
 static pid_t tgid_of(pid_t tid)
@@ -36,6 +51,31 @@ static pid_t tgid_of(pid_t tid)
 			break;
 	fclose(f);
 	return tgid;
+}
+
+/* When process (or thread) `pid` started, in ms since boot (proc(5):
+ * /proc/PID/stat, field 22, in clock ticks); -1 when it is gone. */
+static int64_t started_ms(pid_t pid)
+{
+	char file[64], buf[1024], *p;
+	unsigned long long ticks;
+	long hz = sysconf(_SC_CLK_TCK);
+	size_t n;
+	FILE *f;
+
+	snprintf(file, sizeof(file), "/proc/%d/stat", (int)pid);
+	f = fopen(file, "re");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');    /* the command name may hold spaces and ')' */
+	if (!p || hz <= 0 ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			   "%*d %*d %*d %*d %llu", &ticks) != 1)
+		return -1;
+	return (int64_t)(ticks * 1000 / (unsigned long long)hz);
 }
 
 struct readlog *readlog_new(void)
@@ -64,8 +104,8 @@ static struct record *lookup(struct readlog *rl, pid_t pid, uint64_t h)
 	return NULL;
 }
 
-void readlog_note(struct readlog *rl, pid_t pid, const char *path, int64_t czxid,
-		  int32_t version)
+void readlog_note_at(struct readlog *rl, pid_t pid, const char *path, int64_t czxid,
+		     int32_t version, int64_t at_ms)
 {
 	uint64_t h = hash_str(path);
 	struct record *r;
@@ -78,8 +118,15 @@ void readlog_note(struct readlog *rl, pid_t pid, const char *path, int64_t czxid
 		r = &rl->rec[rl->next];
 		rl->next = (rl->next + 1) % READLOG_SIZE;
 	}
-	*r = (struct record){ .pid = pid, .path = h, .czxid = czxid, .version = version };
+	*r = (struct record){ .pid = pid, .path = h, .czxid = czxid, .version = version,
+			      .at_ms = at_ms };
 	pthread_mutex_unlock(&rl->mu);
+}
+
+void readlog_note(struct readlog *rl, pid_t pid, const char *path, int64_t czxid,
+		  int32_t version)
+{
+	readlog_note_at(rl, pid, path, czxid, version, readlog_now_ms());
 }
 
 void readlog_forget(struct readlog *rl, pid_t pid, const char *path)
@@ -95,12 +142,20 @@ void readlog_forget(struct readlog *rl, pid_t pid, const char *path)
 	pthread_mutex_unlock(&rl->mu);
 }
 
+/* Made by process `group`'s present incarnation: not before it started (a
+ * record of an ended process whose pid was given again is not). */
+static bool current(const struct record *r, pid_t group)
+{
+	int64_t start = started_ms(group);
+
+	return start >= 0 && r->at_ms + START_SLACK_MS >= start;
+}
+
 bool readlog_find(struct readlog *rl, pid_t pid, const char *path, int64_t *czxid,
 		  int32_t *version)
 {
 	uint64_t h = hash_str(path);
-	struct record cand[READLOG_SIZE];
-	const struct record *found = NULL;
+	struct record cand[READLOG_SIZE], own = { 0 };
 	size_t n = 0;
 	pid_t group;
 
@@ -113,22 +168,23 @@ bool readlog_find(struct readlog *rl, pid_t pid, const char *path, int64_t *czxi
 		if (r->pid == 0 || r->path != h)
 			continue;
 		if (r->pid == pid)
-			found = r;
+			own = *r;
 		else
 			cand[n++] = *r;
 	}
-	if (found) {
-		*czxid = found->czxid;
-		*version = found->version;
-	}
 	pthread_mutex_unlock(&rl->mu);
-	if (found)
+	/* /proc is read without the lock: only at a rename over a file. */
+	group = tgid_of(pid);
+	if (!group)
+		return false;
+	if (own.pid && current(&own, group)) {
+		*czxid = own.czxid;
+		*version = own.version;
 		return true;
-	/* Another thread of the same process? Read /proc without the lock; the
-	 * newest matching record wins. */
-	group = n ? tgid_of(pid) : 0;
-	for (size_t i = n; group && i-- > 0;) {
-		if (tgid_of(cand[i].pid) == group) {
+	}
+	/* Another thread of the same process? The newest matching record. */
+	for (size_t i = n; i-- > 0;) {
+		if (tgid_of(cand[i].pid) == group && current(&cand[i], group)) {
 			*czxid = cand[i].czxid;
 			*version = cand[i].version;
 			return true;

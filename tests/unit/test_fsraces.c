@@ -16,13 +16,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "fsfx.h"
 
-#define PID_A 4001
-#define PID_B 4002
+/* Two live processes (readlog.h ignores records of ended ones): this test and
+ * its parent; init stands for a process that read nothing. */
+#define PID_A getpid()
+#define PID_B getppid()
+#define PID_OTHER 1
 
 static struct fs_file *open_as(struct fx *fx, uint64_t ino, int flags, pid_t pid)
 {
@@ -173,7 +177,7 @@ static void test_rename_over_a_file_changed_since_the_process_read_it_is_estale(
 	assert_true(exists(fx, "sedA"));
 	/* A process that never read the target replaces it (mv new old). */
 	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "sedA", NODE_ROOT_INO, "s.conf",
-				   0, PID_B + 1), 0);
+				   0, PID_OTHER), 0);
 	assert_value(fx, "s.conf", "line\nA\n");
 }
 

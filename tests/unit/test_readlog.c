@@ -1,7 +1,9 @@
 /*
  * test_readlog — which process read which version (readlog.h): the newest
- * record per process and path, forgetting, the ring's bound, pid 0, and a
- * record found by another thread of the same process.
+ * record per process and path, forgetting, the ring's bound, pid 0, a record
+ * found by another thread of the same process, and none of a process that
+ * is gone or that started after the record. The processes are real ones:
+ * this test (ME), its parent (PARENT) and init (1).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,9 +14,13 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "readlog.h"
+
+#define ME getpid()
+#define PARENT getppid()
 
 static int setup(void **state)
 {
@@ -34,16 +40,16 @@ static void test_the_newest_record_of_a_process_and_path_is_found(void **state)
 	int64_t czxid = -1;
 	int32_t version = -1;
 
-	readlog_note(rl, 100, "/a/app.conf", 7, 3);
-	readlog_note(rl, 100, "/a/app.conf", 7, 4);
-	readlog_note(rl, 101, "/a/app.conf", 7, 9);
-	assert_true(readlog_find(rl, 100, "/a/app.conf", &czxid, &version));
+	readlog_note(rl, ME, "/a/app.conf", 7, 3);
+	readlog_note(rl, ME, "/a/app.conf", 7, 4);
+	readlog_note(rl, PARENT, "/a/app.conf", 7, 9);
+	assert_true(readlog_find(rl, ME, "/a/app.conf", &czxid, &version));
 	assert_int_equal(czxid, 7);
 	assert_int_equal(version, 4);
-	assert_true(readlog_find(rl, 101, "/a/app.conf", &czxid, &version));
+	assert_true(readlog_find(rl, PARENT, "/a/app.conf", &czxid, &version));
 	assert_int_equal(version, 9);
-	assert_false(readlog_find(rl, 100, "/a/other.conf", &czxid, &version));
-	assert_false(readlog_find(rl, 102, "/a/app.conf", &czxid, &version));
+	assert_false(readlog_find(rl, ME, "/a/other.conf", &czxid, &version));
+	assert_false(readlog_find(rl, 1, "/a/app.conf", &czxid, &version));
 }
 
 static void test_forget_drops_the_record(void **state)
@@ -52,10 +58,10 @@ static void test_forget_drops_the_record(void **state)
 	int64_t czxid;
 	int32_t version;
 
-	readlog_note(rl, 100, "/f", 1, 0);
-	readlog_forget(rl, 100, "/f");
-	assert_false(readlog_find(rl, 100, "/f", &czxid, &version));
-	readlog_forget(rl, 100, "/never");   /* nothing to forget: fine */
+	readlog_note(rl, ME, "/f", 1, 0);
+	readlog_forget(rl, ME, "/f");
+	assert_false(readlog_find(rl, ME, "/f", &czxid, &version));
+	readlog_forget(rl, ME, "/never");   /* nothing to forget: fine */
 }
 
 static void test_pid_0_records_nothing(void **state)
@@ -77,14 +83,42 @@ static void test_the_oldest_records_go_first(void **state)
 
 	for (unsigned i = 0; i < READLOG_SIZE + 10; i++) {
 		snprintf(path, sizeof(path), "/f%u", i);
-		readlog_note(rl, 100, path, 1, (int32_t)i);
+		readlog_note(rl, ME, path, 1, (int32_t)i);
 	}
-	assert_false(readlog_find(rl, 100, "/f0", &czxid, &version));
-	assert_false(readlog_find(rl, 100, "/f9", &czxid, &version));
-	assert_true(readlog_find(rl, 100, "/f10", &czxid, &version));
+	assert_false(readlog_find(rl, ME, "/f0", &czxid, &version));
+	assert_false(readlog_find(rl, ME, "/f9", &czxid, &version));
+	assert_true(readlog_find(rl, ME, "/f10", &czxid, &version));
 	assert_int_equal(version, 10);
 	snprintf(path, sizeof(path), "/f%u", READLOG_SIZE + 9);
-	assert_true(readlog_find(rl, 100, path, &czxid, &version));
+	assert_true(readlog_find(rl, ME, path, &czxid, &version));
+}
+
+static void test_a_record_older_than_the_process_is_not_its_own(void **state)
+{
+	struct readlog *rl = *state;
+	int64_t czxid;
+	int32_t version;
+
+	/* Made before this process started: an ended process had this pid. */
+	readlog_note_at(rl, ME, "/old", 1, 0, 0);
+	assert_false(readlog_find(rl, ME, "/old", &czxid, &version));
+	readlog_note_at(rl, ME, "/old", 1, 0, readlog_now_ms());
+	assert_true(readlog_find(rl, ME, "/old", &czxid, &version));
+}
+
+static void test_no_record_of_a_process_that_is_gone(void **state)
+{
+	struct readlog *rl = *state;
+	int64_t czxid;
+	int32_t version;
+	pid_t child = fork();
+
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	readlog_note(rl, child, "/gone", 1, 0);
+	assert_false(readlog_find(rl, child, "/gone", &czxid, &version));
 }
 
 struct thread_arg {
@@ -122,7 +156,7 @@ static void test_another_thread_of_the_process_finds_the_record(void **state)
 	assert_true(readlog_find(a.rl, getpid(), "/t.conf", &czxid, &version));
 	assert_int_equal(czxid, 5);
 	assert_int_equal(version, 2);
-	/* pid 1 (init) is another process: no record of its own, none found. */
+	/* init is another process: no record of its own, none found. */
 	assert_false(readlog_find(a.rl, 1, "/t.conf", &czxid, &version));
 	__atomic_store_n(&a.done, 1, __ATOMIC_SEQ_CST);
 	pthread_join(t, NULL);
@@ -136,6 +170,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_forget_drops_the_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pid_0_records_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_oldest_records_go_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_record_older_than_the_process_is_not_its_own,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_record_of_a_process_that_is_gone, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_another_thread_of_the_process_finds_the_record,
 						setup, teardown),
 	};
