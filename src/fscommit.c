@@ -14,6 +14,7 @@
 
 #include "fsops_int.h"
 #include "log.h"
+#include "readlog.h"
 
 /* A commit of an O_APPEND handle that finds a newer version appends its
  * bytes to that version instead; it gives up (ESTALE) after this many. */
@@ -52,7 +53,7 @@ static int append_again(struct fs *fs, struct fs_file *fh, const char *path,
 		size_t tail = fh->len - fh->base_len, len;
 		char *nb = NULL;
 
-		rc = be->fetch(fs->be.impl, &path, 1, FETCH_DATA, &f);
+		rc = be->fetch(fs->be.impl, &path, 1, FETCH_DATA | FETCH_NOWATCH, &f);
 		if (rc == 0)
 			rc = f.err ? f.err : f.noread ? EACCES : 0;
 		len = rc == 0 ? f.data->len + tail : 0;
@@ -78,7 +79,8 @@ static int append_again(struct fs *fs, struct fs_file *fh, const char *path,
 }
 
 /* One ZooKeeper write for the buffer. Lock mu held, table lock not. */
-int fs_commit(struct fs *fs, struct fs_file *fh, const char *path, struct zstat *st)
+int fs_commit(struct fs *fs, struct fs_file *fh, const char *path, bool wrote,
+	      struct zstat *st)
 {
 	const struct backend_ops *be = fs->be.ops;
 	int rc;
@@ -87,6 +89,17 @@ int fs_commit(struct fs *fs, struct fs_file *fh, const char *path, struct zstat 
 		rc = be->create(fs->be.impl, path, fh->buf, fh->len, st);
 		if (rc != EEXIST)
 			return rc;
+		if (!wrote) {
+			/* It only owed the creation (`exec 3>f`), and another handle
+			 * or client made the file since: done, and its value stays.
+			 * What this handle holds is not that value: a later write
+			 * through it fails with ESTALE instead of replacing it. */
+			log_info("%s: made meanwhile by another handle or client; its value stays",
+				 path);
+			memset(st, 0, sizeof(*st));
+			st->version = FS_VERSION_STALE;
+			return 0;
+		}
 		/* Created meanwhile by someone else: this was a whole replacement. */
 		log_info("%s: created meanwhile by another client; replacing its value", path);
 		return be->set(fs->be.impl, path, fh->buf, fh->len, -1, st);
@@ -105,7 +118,7 @@ int fs_commit(struct fs *fs, struct fs_file *fh, const char *path, struct zstat 
 int fs_commit_now(struct fs *fs, struct fs_file *fh)
 {
 	struct zstat st = { 0 };
-	bool created = fh->create;
+	bool created = fh->create, wrote = fh->dirty;
 	char *path;
 	int rc;
 
@@ -119,7 +132,9 @@ int fs_commit_now(struct fs *fs, struct fs_file *fh)
 		node_unlock(fs->nt);
 		return created ? 0 : (fh->spoiled = ENOENT);
 	}
-	rc = fs_commit(fs, fh, path, &st);
+	rc = fs_commit(fs, fh, path, wrote, &st);
+	if (rc == 0 && st.version >= 0)   /* its writer knows this version now */
+		readlog_note(fs->reads, fh->pid, path, st.czxid, st.version);
 	free(path);
 	node_lock(fs->nt);
 	fs_unshow_len(fh);       /* committed, or never will be */
@@ -133,7 +148,7 @@ int fs_commit_now(struct fs *fs, struct fs_file *fh)
 	fh->appends_only = true;
 	fh->replace = fh->create = false;
 	node_lock(fs->nt);
-	if (created && fh->node->adopt) {
+	if (created && st.czxid && fh->node->adopt) {
 		fh->node->czxid = (uint64_t)st.czxid;
 		fh->node->adopt = false;
 		if (fh->node->entry)

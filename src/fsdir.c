@@ -201,6 +201,8 @@ static int build(struct fs *fs, struct node *n, struct fs_dir *dh, bool *keep_ca
 	rc = fs_node_facts(fs, n, &df, &facts);
 	if (rc == 0 && n->kind != NK_DIR)
 		rc = ENOTDIR;
+	if (rc == 0 && facts.noread)
+		rc = EACCES;      /* its children cannot be read: never an empty listing */
 	if (rc)
 		goto out;
 	rc = check_size(fs, n, &facts);

@@ -56,11 +56,13 @@ static int buf_resize(struct fs_file *fh, size_t len)
 	return 0;
 }
 
-/* Set up a handle that may write on node `n` from `facts`. Lock held. */
+/* Set up a handle that may write on node `n` from `facts`, for process
+ * `pid`. Lock held. */
 static int writable_init(struct fs *fs, struct fs_file *fh, struct node *n,
-			 const struct facts *facts, int flags)
+			 const struct facts *facts, int flags, pid_t pid)
 {
 	fh->writable = true;
+	fh->pid = pid;
 	fh->append = (flags & O_APPEND) != 0;
 	fh->appends_only = true;
 	if (facts->noread && !(flags & O_TRUNC))
@@ -152,13 +154,13 @@ int fs_open(struct fs *fs, uint64_t ino, int flags, pid_t pid, struct fs_file **
 		rc = EISDIR;
 	if (rc == 0 && facts.noread && !writing)
 		rc = EACCES;
-	if (rc == 0 && n->kind != NK_DATAFILE)
+	if (rc == 0 && n->kind != NK_DATAFILE && !(flags & O_TRUNC))
 		note_read(fs, pid, n, &facts);
 	fh = rc ? NULL : fh_new(fs, n->kind);
 	if (rc == 0 && !fh)
 		rc = ENOMEM;
 	if (rc == 0 && writing) {
-		rc = writable_init(fs, fh, n, &facts, flags);
+		rc = writable_init(fs, fh, n, &facts, flags, pid);
 		reply->direct_io = true;
 	} else if (rc == 0) {
 		/* Reads are served from this snapshot, never from the kernel's page
@@ -263,12 +265,12 @@ int fs_create(struct fs *fs, uint64_t parent, const char *name, int flags, pid_t
 		rc = file_entry(fs, e, &facts, made, out, &n);
 	if (rc == 0 && !(fh = fh_new(fs, NK_FILE)))
 		rc = ENOMEM;
-	if (rc == 0 && !made)
+	if (rc == 0 && !made && !(flags & O_TRUNC))
 		note_read(fs, pid, n, &facts);
 	if (rc == 0) {
 		/* A new file's value is replaced whole: O_TRUNC. A deferred
 		 * create is counted by writable_init (facts.pending). */
-		rc = writable_init(fs, fh, n, &facts, made ? flags | O_TRUNC : flags);
+		rc = writable_init(fs, fh, n, &facts, made ? flags | O_TRUNC : flags, pid);
 		if (made && !facts.pending)
 			fh->owed = fh->replace = false;   /* O_EXCL: made empty, version 0 */
 		reply->direct_io = true;
@@ -473,68 +475,70 @@ void fs_discard(struct fs *fs, struct fs_file *fh)
 	fs_release(fs, fh);
 }
 
-/* The handles that may write to inode `n`, each with a reference; the caller
- * puts them (fh_put) and frees the array. `n` must be pinned. */
-static size_t node_handles(struct fs *fs, const struct node *n, struct fs_file ***out)
+/* The handles that may write to inode `n`, each with a reference, in the
+ * order of fs->files. Read under the table lock too: writable_init sets
+ * fh->node under it, after fh_new has listed the handle. */
+static int node_handles(struct fs *fs, const struct node *n, struct fs_writers *w)
 {
-	struct fs_file **v = NULL;
-	size_t k = 0, cap = 0;
+	size_t cap = 0;
+	int rc = 0;
 
+	w->v = NULL;
+	w->n = 0;
+	node_lock(fs->nt);
 	pthread_mutex_lock(&fs->files_mu);
 	for (struct fs_file *fh = fs->files; fh; fh = fh->next) {
 		if (!fh->writable || fh->node != n)
 			continue;
-		if (k == cap) {
-			struct fs_file **nv = realloc(v, (cap = cap ? 2 * cap : 4) * sizeof(*v));
+		if (w->n == cap) {
+			struct fs_file **nv = realloc(w->v, (cap = cap ? 2 * cap : 4) * sizeof(*nv));
 
-			if (!nv)
-				break;    /* ENOMEM: settle those we have */
-			v = nv;
+			if (!nv) {
+				rc = ENOMEM;
+				break;
+			}
+			w->v = nv;
 		}
 		fh->refs++;
-		v[k++] = fh;
+		w->v[w->n++] = fh;
 	}
 	pthread_mutex_unlock(&fs->files_mu);
-	*out = v;
-	return k;
+	node_unlock(fs->nt);
+	return rc;
 }
 
-int fs_commit_handles(struct fs *fs, struct node *n)
+int fs_writers_take(struct fs *fs, struct node *n, struct fs_writers *w)
 {
-	struct fs_file **v;
-	size_t k = node_handles(fs, n, &v);
-	int rc = 0;
+	int rc = node_handles(fs, n, w);
 
-	for (size_t i = 0; i < k; i++) {
-		struct fs_file *fh = v[i];
+	for (size_t i = 0; i < w->n; i++) {
+		struct fs_file *fh = w->v[i];
 		int r;
 
 		pthread_mutex_lock(&fh->mu);
 		r = fh->spoiled;
 		if (!r && (fh->dirty || fh->owed || fh->create))
 			r = fs_commit_now(fs, fh);
-		pthread_mutex_unlock(&fh->mu);
 		if (r && !rc)
 			rc = r;
-		fs_file_put(fs, fh);
 	}
-	free(v);
 	return rc;
 }
 
-void fs_handles_moved(struct fs *fs, struct node *n, int32_t version)
+void fs_writers_release(struct fs *fs, struct fs_writers *w, bool moved, int32_t from,
+			int32_t to)
 {
-	struct fs_file **v;
-	size_t k = node_handles(fs, n, &v);
+	for (size_t i = 0; i < w->n; i++) {
+		struct fs_file *fh = w->v[i];
 
-	for (size_t i = 0; i < k; i++) {
-		pthread_mutex_lock(&v[i]->mu);
-		if (!v[i]->create)
-			v[i]->version = version;
-		pthread_mutex_unlock(&v[i]->mu);
-		fs_file_put(fs, v[i]);
+		if (moved && !fh->create && !fh->replace)
+			fh->version = fh->version == from ? to : FS_VERSION_STALE;
+		pthread_mutex_unlock(&fh->mu);
+		fs_file_put(fs, fh);
 	}
-	free(v);
+	free(w->v);
+	w->v = NULL;
+	w->n = 0;
 }
 
 /* ---- setattr ---- */
@@ -554,6 +558,8 @@ static int path_truncate(struct fs *fs, struct node *n, const struct facts *fact
 		return EFBIG;
 	if (facts->pending)
 		return 0;   /* the deferred create's handle holds the value */
+	if (facts->noread && size > 0)
+		return EACCES;   /* its first bytes cannot be read */
 	path = fs_handle_path(&tmp);
 	if (!path)
 		return ENOENT;
@@ -566,7 +572,7 @@ static int path_truncate(struct fs *fs, struct node *n, const struct facts *fact
 	node_pin(n);
 	node_unlock(fs->nt);
 	if (rc == 0)
-		rc = fs_commit(fs, &tmp, path, &st);
+		rc = fs_commit(fs, &tmp, path, true, &st);
 	node_lock(fs->nt);
 	node_unpin(fs->nt, n);
 	free(tmp.buf);

@@ -247,14 +247,18 @@ static int tree_read(struct fs *fs, const char *root, struct tree *t)
 	}
 	while (level < t->n) {
 		end = t->n;
+		/* Read once, not cached: no watches left behind (node.h). */
 		rc = fs->be.ops->fetch(fs->be.impl, (const char *const *)t->paths + level,
-				       end - level, FETCH_DATA | FETCH_CHILDREN, t->f + level);
+				       end - level, FETCH_DATA | FETCH_CHILDREN | FETCH_NOWATCH,
+				       t->f + level);
 		if (rc)
 			return rc;
 		for (size_t i = level; i < end; i++) {
 			/* t->f moves as children are added: index it, keep no pointer. */
 			if (t->f[i].err)
 				return t->f[i].err == ENOENT ? ESTALE : t->f[i].err;
+			if (t->f[i].noread)
+				return EACCES;   /* its value cannot be moved */
 			if (t->f[i].stat.ephemeral_owner != 0)
 				return EXDEV;    /* cannot be re-created as what it is */
 			t->bytes += t->f[i].data->len + 2 * strlen(t->paths[i]) + 64;
@@ -382,14 +386,16 @@ static int rename_check(struct fs *fs, struct entry *se, const struct facts *sf,
 	return sf->pending ? EBUSY : 0;
 }
 
-/* Commit what the writers of the file `name` in `parent` hold, so that the
- * rename moves what they wrote (tempfile + os.replace before close). */
-static int settle_source(struct fs *fs, uint64_t parent, const char *name)
+/* Take the writers of the file `name` in `parent` (fs_writers_take): what
+ * they wrote is committed now, so that the rename moves it (tempfile +
+ * os.replace before close), and nothing of theirs is committed until the
+ * rename is done. *np: their inode, pinned (NULL: no inode, no writers). */
+static int settle_source(struct fs *fs, uint64_t parent, const char *name,
+			 struct fs_writers *w, struct node **np)
 {
 	struct entry *e = NULL;
 	struct node *pn, *n = NULL;
 	char *path;
-	int rc;
 
 	node_lock(fs->nt);
 	if (fs_dir_node(fs, parent, &pn) == 0 && (path = fs_join_path(pn->entry->path, name))) {
@@ -400,32 +406,27 @@ static int settle_source(struct fs *fs, uint64_t parent, const char *name)
 	if (n)
 		node_pin(n);
 	node_unlock(fs->nt);
-	if (!n)
-		return 0;
-	rc = fs_commit_handles(fs, n);
-	node_lock(fs->nt);
-	node_unpin(fs->nt, n);
-	node_unlock(fs->nt);
-	return rc;
+	*np = n;
+	return n ? fs_writers_take(fs, n, w) : 0;
 }
 
 /*
- * A rename over `te` is checked against the version known now (the multi
- * sends it); when the renaming process read the target before, that must be
- * the version it read (readlog.h): of two `sed -i` of one file, the later
- * fails with ESTALE instead of dropping the earlier's change. Lock held.
+ * A rename over the target `to` (known at `tf`) is checked against the
+ * version known now (the multi sends it); when the renaming process read the
+ * target before, that must be the version it read (readlog.h): of two
+ * `sed -i` of one file, the later fails with ESTALE instead of dropping the
+ * earlier's change. No lock held (readlog_find reads /proc).
  */
-static int target_check(struct fs *fs, pid_t pid, const struct entry *te,
-			const struct facts *tf)
+static int target_check(struct fs *fs, pid_t pid, const char *to, const struct facts *tf)
 {
 	int64_t czxid;
 	int32_t v;
 
-	if (!readlog_find(fs->reads, pid, te->path, &czxid, &v))
+	if (!readlog_find(fs->reads, pid, to, &czxid, &v))
 		return 0;
 	if ((czxid != 0 && czxid != tf->stat.czxid) || v != tf->stat.version) {
 		log_warn("rename over %s: changed since the renaming process read it "
-			 "(version %d, now %d): nothing written", te->path, (int)v,
+			 "(version %d, now %d): nothing written", to, (int)v,
 			 (int)tf->stat.version);
 		return ESTALE;
 	}
@@ -436,9 +437,10 @@ int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newpare
 	      const char *newname, unsigned flags, pid_t pid)
 {
 	struct zfetch sfe = { 0 }, tfe = { 0 };
-	struct facts sf, tf;
+	struct facts sf = { 0 }, tf = { 0 };
+	struct fs_writers w = { 0 };
 	struct entry *se = NULL, *te = NULL;
-	struct node *moved = NULL;
+	struct node *moved = NULL, *writers = NULL;
 	char *from = NULL, *to = NULL;
 	bool dir = false;
 	int32_t tv = 0;
@@ -452,38 +454,41 @@ int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newpare
 		return EPERM;
 	if (vname_of(fs, parent, name) == VN_DATA || vname_of(fs, newparent, newname) == VN_DATA)
 		return EINVAL;
-	rc = settle_source(fs, parent, name);
-	if (rc)
-		return rc;
+	rc = settle_source(fs, parent, name, &w, &writers);
 	node_lock(fs->nt);
-	rc = fs_child(fs, parent, name, false, &se, &sfe, &sf);
+	if (rc == 0)
+		rc = fs_child(fs, parent, name, false, &se, &sfe, &sf);
+	/* Ours: the cached value may be dropped while the lock is free. */
+	sf.data = rc == 0 ? zdata_get(sf.data) : NULL;
 	if (rc == 0) {
 		trc = fs_child(fs, newparent, newname, true, &te, &tfe, &tf);
 		rc = te ? rename_check(fs, se, &sf, te, trc, &tf, flags) : trc;
 	}
-	if (rc == 0 && se != te && trc == 0)
-		rc = target_check(fs, pid, te, &tf);
 	if (rc == 0 && se != te && (sf.noread || (trc == 0 && tf.noread)))
 		rc = EACCES;
+	if (rc == 0 && se != te) {
+		dir = kind_of(fs, se, &sf) == NK_DIR;
+		tv = trc == 0 ? tf.stat.version + 1 : 0;   /* the target's, after */
+		from = strdup(se->path);
+		to = strdup(te->path);
+		node_unlock(fs->nt);   /* se and te stay pinned, sf.data referenced */
+		if (!from || !to)
+			rc = ENOMEM;
+		if (rc == 0 && trc == 0)
+			rc = target_check(fs, pid, to, &tf);
+		node_lock(fs->nt);
+	}
 	if (rc == 0 && se != te) {
 		/* Our own delete of the source detaches its inode before the
 		 * answer comes: hold it to move it to the target. */
 		moved = se->node;
 		if (moved)
 			node_pin(moved);
-		dir = kind_of(fs, se, &sf) == NK_DIR;
-		sf.data = zdata_get(sf.data);   /* an event may drop the cached one */
-		tv = trc == 0 ? tf.stat.version + 1 : 0;   /* the target's, after */
-		from = strdup(se->path);
-		to = strdup(te->path);
 		node_unlock(fs->nt);
-		if (!from || !to)
-			rc = ENOMEM;
-		else if (dir)
+		if (dir)
 			rc = rename_dir(fs, from, to, trc == 0 ? &tf : NULL);
 		else
 			rc = rename_file(fs, from, to, &sf, trc == 0 ? &tf : NULL);
-		zdata_put(sf.data);
 		node_lock(fs->nt);
 	}
 	if (rc == 0 && se != te) {
@@ -495,15 +500,16 @@ int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newpare
 			node_drop(fs->nt, te);
 	}
 	node_unlock(fs->nt);
-	if (rc == 0 && se != te && !dir) {
-		/* The target holds the source's value now, at version tv. */
+	if (rc == 0 && se != te && !dir)   /* the target holds the value, at tv */
 		readlog_note(fs->reads, pid, to, trc == 0 ? tf.stat.czxid : 0, tv);
-		if (moved)
-			fs_handles_moved(fs, moved, tv);
-	}
+	fs_writers_release(fs, &w, rc == 0 && se != te && !dir && writers == moved,
+			   sf.stat.version, tv);
+	zdata_put(sf.data);
 	node_lock(fs->nt);
 	if (moved)
 		node_unpin(fs->nt, moved);
+	if (writers)
+		node_unpin(fs->nt, writers);
 	free(from);
 	free(to);
 	if (te)

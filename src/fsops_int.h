@@ -48,6 +48,8 @@ struct fs_file {
 	                               * a rename settling the handle (fs_file_put) */
 	/* Handles that may write: */
 	struct node *node;        /* const, pinned; node->entry may change (rename) */
+	pid_t pid;                /* const: who opened it (readlog.h: a commit is
+	                           * a version its writer knows) */
 	struct entry *created;    /* const: the entry of a deferred create (pinned) */
 	bool writable, append;    /* const */
 	pthread_mutex_t mu;
@@ -120,11 +122,19 @@ bool fs_entry_pending(const struct entry *e);
 /* The znode path handle `fh` writes to now (malloc'd), or NULL: unlinked
  * through this mount. Table lock held. */
 char *fs_handle_path(struct fs_file *fh);
-/* One ZooKeeper write of fh's buffer to `path`: a create (a deferred one), a
- * set at fh->version, an overwrite (fh->replace), or for an O_APPEND handle
- * that finds a newer version, its appended bytes on that version. *st gets
- * the znode's new stat. Lock fh->mu held, not the table lock. */
-int fs_commit(struct fs *fs, struct fs_file *fh, const char *path, struct zstat *st);
+/* A handle's version when it no longer holds the znode's value: a
+ * conditional commit of it fails with ESTALE (ZooKeeper takes only -1 and
+ * versions from 0 as matches). */
+#define FS_VERSION_STALE (-2)
+
+/* One ZooKeeper write of fh's buffer to `path`: a create (a deferred one;
+ * when the file was made meanwhile, an overwrite if the handle `wrote`, else
+ * nothing, and *st gets version FS_VERSION_STALE), a set at fh->version, an
+ * overwrite (fh->replace), or for an O_APPEND handle that finds a newer
+ * version, its appended bytes on that version. *st gets the znode's new
+ * stat. Lock fh->mu held, not the table lock. */
+int fs_commit(struct fs *fs, struct fs_file *fh, const char *path, bool wrote,
+	      struct zstat *st);
 /* Commit what fh holds and go on from the version written; a failure spoils
  * the handle (the same error at every later flush). Lock fh->mu held. */
 int fs_commit_now(struct fs *fs, struct fs_file *fh);
@@ -132,15 +142,26 @@ int fs_commit_now(struct fs *fs, struct fs_file *fh);
  * (node.h: wfh). Table lock held. */
 void fs_unshow_len(struct fs_file *fh);
 
-/* Commit what the writable handles of inode `n` hold uncommitted (written,
- * owed by O_TRUNC, or a deferred create), as fsync would: a rename moves
- * what its source's writers wrote. `n` pinned, no lock held. 0, or the first
- * handle's error (also a handle already spoiled: EFBIG, ESTALE, ...). */
-int fs_commit_handles(struct fs *fs, struct node *n);
-
-/* Inode `n` was renamed over a file: its writable handles go on from the
- * target's `version`, which now holds their value. No lock held. */
-void fs_handles_moved(struct fs *fs, struct node *n, int32_t version);
+/* The writers of a file being renamed, held from before the rename's request
+ * until after it (fs_writers_take / fs_writers_release), so that what they
+ * wrote moves with the name and no commit of theirs comes in between. */
+struct fs_writers {
+	struct fs_file **v;
+	size_t n;
+};
+/* Take the writable handles of inode `n` (pinned; no lock held), each with a
+ * reference and its lock fh->mu (in the order of fs->files: two renames take
+ * them alike), and commit what each holds uncommitted (written, owed by
+ * O_TRUNC, or a deferred create), as fsync would. 0, or the first error (a
+ * handle already spoiled: EFBIG, ESTALE, ...; a failed commit; ENOMEM). The
+ * handles are held either way. */
+int fs_writers_take(struct fs *fs, struct node *n, struct fs_writers *w);
+/* Unlock and drop them. With `moved` (the rename succeeded), the handles
+ * that held the source's `from` version go on from `to`, the target's
+ * version that now holds their value; the others held an older value, and
+ * their next conditional commit fails with ESTALE. No table lock held. */
+void fs_writers_release(struct fs *fs, struct fs_writers *w, bool moved, int32_t from,
+			int32_t to);
 
 /* Milliseconds since the epoch (CLOCK_REALTIME). */
 int64_t fs_now_ms(void);

@@ -515,7 +515,7 @@ size_t node_watch_bytes(struct node_table *t)
 
 bool node_watch_room(struct node_table *t, size_t bytes)
 {
-	return t->watch_budget == 0 || t->watch_bytes + bytes <= t->watch_budget;
+	return t->watch_budget == 0 || bytes <= t->watch_budget / 2;
 }
 
 void node_touch(struct node_table *t, struct entry *e)
@@ -700,9 +700,7 @@ void node_moved_subtree(struct node_table *t, struct entry *top)
 		for (struct entry *e = t->paths[i]; e; e = e->path_next) {
 			if (strncmp(e->path, top->path, len) != 0 || e->path[len] != '/')
 				continue;
-			e->epoch++;
-			drop_facts(t, e);
-			send_entry(t, e);
+			unwatch_entry(t, e);   /* an absent name's exists watch too */
 		}
 	}
 	for (size_t i = 0; i < t->paths_cap; i++)

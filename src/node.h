@@ -240,7 +240,9 @@ typedef void (*unwatch_fn)(void *ctx, const char *path);
 void node_set_watch_budget(struct node_table *t, size_t budget, unwatch_fn fn, void *ctx);
 /* The weight of the watches behind the cached facts (takes the lock). */
 size_t node_watch_bytes(struct node_table *t);
-/* Whether `bytes` more of watches fit the budget. Lock held. */
+/* Whether a batch of facts whose watches weigh `bytes` may be cached (older
+ * facts make room): up to half the budget; beyond, it would push out most of
+ * the cache, or not fit at all. Lock held. */
 bool node_watch_room(struct node_table *t, size_t bytes);
 /* e's facts were used now (the LRU order of the budget). Lock held. */
 void node_touch(struct node_table *t, struct entry *e);

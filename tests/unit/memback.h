@@ -69,6 +69,10 @@ int memback_set(struct memback *m, const char *path, const char *data, size_t le
 int memback_delete(struct memback *m, const char *path);
 int memback_set_acl(struct memback *m, const char *path, const char *text);
 
+/* An ACL without READ (memback_set_acl, e.g. "world:anyone:cdwa\n") makes
+ * fetch answer that node as ZooKeeper's backend does: noread, its stat only,
+ * no watch. */
+
 /* While down, fetch and get_acl fail with EIO and state() is ZS_SUSPENDED. */
 void memback_set_down(struct memback *m, bool down);
 

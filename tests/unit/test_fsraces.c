@@ -202,6 +202,83 @@ static void test_rename_by_the_process_that_deleted_the_target_is_not_bound(void
 	assert_value(fx, "c.conf", "mine\n");
 }
 
+static void test_a_writer_of_an_older_version_renamed_gets_estale(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_file *fh;
+	uint64_t f;
+
+	/* It opened version 0 and wrote nothing; another client set version 1;
+	 * `mv f g` moves version 1. Its write must not land on g unchecked. */
+	mk(fx, "f.conf", "v0\n", false);
+	f = lookup(fx, NODE_ROOT_INO, "f.conf");
+	fh = wopen(fx, f, O_RDWR);
+	set(fx, "f.conf", "v1\n");
+	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "f.conf", NODE_ROOT_INO, "g.conf",
+				   0, PID_A), 0);
+	wr(fx, fh, "X", 0);
+	assert_int_equal(fs_flush(fx->fs, fh), ESTALE);
+	fs_release(fx->fs, fh);
+	assert_value(fx, "g.conf", "v1\n");
+}
+
+static void test_a_creator_that_wrote_nothing_leaves_a_siblings_value(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_file *creator, *writer;
+	uint64_t t;
+
+	/* `exec 3>t; echo data >t; exec 3>&-`: the file holds "data". */
+	creator = creat_(fx, "t.conf", O_WRONLY | O_CREAT | O_TRUNC, &t);
+	writer = wopen(fx, t, O_WRONLY | O_TRUNC);
+	wr(fx, writer, "data\n", 0);
+	assert_int_equal(fs_flush(fx->fs, writer), 0);
+	fs_release(fx->fs, writer);
+	assert_value(fx, "t.conf", "data\n");
+	assert_int_equal(fs_flush(fx->fs, creator), 0);
+	fs_release(fx->fs, creator);
+	assert_value(fx, "t.conf", "data\n");
+}
+
+/* ---- a znode without READ permission ---- */
+
+static void test_an_unreadable_znode_is_listed_and_refused_where_read(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_open_reply r;
+	struct fs_file *fh = NULL;
+	struct fs_dir *dh = NULL;
+	struct stat want = { .st_size = 10 }, st;
+	double timeout;
+	bool keep;
+	uint64_t s, d;
+
+	mk(fx, "ok.conf", "fine", false);
+	mk(fx, "secret.conf", "hidden", false);
+	mk(fx, "d", NULL, false);
+	mk(fx, "d/in.conf", "x", false);
+	mk(fx, "sealed", NULL, false);
+	mk(fx, "sealed/kid.conf", "k", false);
+	assert_int_equal(memback_set_acl(fx->m, BASE "/secret.conf", "world:anyone:cdwa\n"), 0);
+	assert_int_equal(memback_set_acl(fx->m, BASE "/sealed", "world:anyone:cdwa\n"), 0);
+	assert_listing(fx, NODE_ROOT_INO, ". .. .state d ok.conf sealed secret.conf");
+	s = lookup(fx, NODE_ROOT_INO, "secret.conf");
+	assert_int_equal(fs_getattr(fx->fs, s, &st, &timeout), 0);
+	assert_int_equal(st.st_size, 6);
+	assert_int_equal(timeout, 0);              /* never cached: no watch holds it */
+	assert_int_equal(fs_open(fx->fs, s, O_RDONLY, 0, &fh, &r), EACCES);
+	assert_int_equal(fs_open(fx->fs, s, O_RDWR, 0, &fh, &r), EACCES);
+	assert_int_equal(fs_setattr(fx->fs, s, FS_SET_SIZE, &want, NULL, &st, &timeout), EACCES);
+	/* A directory that cannot be read is not listed as empty. */
+	d = lookup(fx, NODE_ROOT_INO, "sealed");
+	assert_int_equal(fs_opendir(fx->fs, d, &dh, &keep), EACCES);
+	/* Nor moved: its value and children cannot be read. */
+	assert_int_equal(memback_set_acl(fx->m, BASE "/d/in.conf", "world:anyone:cdwa\n"), 0);
+	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "d", NODE_ROOT_INO, "e", 0, 0), EACCES);
+	assert_true(exists(fx, "d/in.conf"));
+	assert_int_equal(memback_watches(fx->m, BASE "/secret.conf"), 0);
+}
+
 /* ---- sizes and stale inodes ---- */
 
 static void test_a_writers_uncommitted_size_shows_in_getattr(void **state)
@@ -266,6 +343,9 @@ int main(void)
 		T(test_rename_of_a_file_not_yet_created_creates_it),
 		T(test_rename_over_a_file_changed_since_the_process_read_it_is_estale),
 		T(test_rename_by_the_process_that_deleted_the_target_is_not_bound),
+		T(test_a_writer_of_an_older_version_renamed_gets_estale),
+		T(test_a_creator_that_wrote_nothing_leaves_a_siblings_value),
+		T(test_an_unreadable_znode_is_listed_and_refused_where_read),
 		T(test_a_writers_uncommitted_size_shows_in_getattr),
 		T(test_a_replaced_inode_answers_getattr_and_open_retries),
 	};
