@@ -515,9 +515,12 @@ int fs_writers_take(struct fs *fs, struct node *n, struct fs_writers *w)
 		struct fs_file *fh = w->v[i];
 		int r;
 
+		/* A handle that failed before (an old EFBIG or ESTALE, already its
+		 * writer's error at write or close) holds nothing that will ever
+		 * be committed: it does not stop the rename. */
 		pthread_mutex_lock(&fh->mu);
-		r = fh->spoiled;
-		if (!r && (fh->dirty || fh->owed || fh->create))
+		r = 0;
+		if (!fh->spoiled && (fh->dirty || fh->owed || fh->create))
 			r = fs_commit_now(fs, fh);
 		if (r && !rc)
 			rc = r;

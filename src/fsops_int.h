@@ -152,9 +152,9 @@ struct fs_writers {
 /* Take the writable handles of inode `n` (pinned; no lock held), each with a
  * reference and its lock fh->mu (in the order of fs->files: two renames take
  * them alike), and commit what each holds uncommitted (written, owed by
- * O_TRUNC, or a deferred create), as fsync would. 0, or the first error (a
- * handle already spoiled: EFBIG, ESTALE, ...; a failed commit; ENOMEM). The
- * handles are held either way. */
+ * O_TRUNC, or a deferred create), as fsync would; a handle that failed before
+ * (spoiled) is skipped. 0, or the first error (a failed commit: ESTALE, EIO,
+ * ...; ENOMEM). The handles are held either way. */
 int fs_writers_take(struct fs *fs, struct node *n, struct fs_writers *w);
 /* Unlock and drop them. With `moved` (the rename succeeded), the handles
  * that held the source's `from` version go on from `to`, the target's

@@ -99,16 +99,13 @@ fi
 cat >"$TEST_DIR/hold.py" <<'EOF'
 # Open FILE read-only, say "ready", wait until GO exists (at most 60 s), then
 # fstat the descriptor and read it from the start.
-import errno, os, sys, time
+import errno, os, sys
+from golib import wait_go
 path, go = sys.argv[1:3]
 fd = os.open(path, os.O_RDONLY)
 print("size0", os.fstat(fd).st_size, flush=True)
 print("ready", flush=True)
-end = time.monotonic() + 60
-while not os.path.exists(go):
-    if time.monotonic() > end:
-        sys.exit("no " + go + " within 60 s")
-    time.sleep(0.01)
+wait_go(go)
 try:
     st = os.fstat(fd)
     print("fstat ok", flush=True)

@@ -67,7 +67,8 @@ EOF
 cat >"$TEST_DIR/tempfile_hold.py" <<'EOF'
 # tempfile + os.replace, then say "ready" and wait (at most 60 s) for GO
 # before the `with` closes the file: what the target holds in between.
-import os, sys, time, tempfile
+import os, sys, tempfile
+from golib import wait_go
 mnt, target, data, go = sys.argv[1:5]
 with tempfile.NamedTemporaryFile('w', dir=mnt, delete=False) as f:
     print("tmp", os.path.basename(f.name), flush=True)
@@ -75,11 +76,7 @@ with tempfile.NamedTemporaryFile('w', dir=mnt, delete=False) as f:
     f.flush()
     os.replace(f.name, os.path.join(mnt, target))
     print("ready", flush=True)
-    end = time.monotonic() + 60
-    while not os.path.exists(go):
-        if time.monotonic() > end:
-            sys.exit("no " + go + " within 60 s")
-        time.sleep(0.01)
+    wait_go(go)
 print("done ok", flush=True)
 EOF
 cat >"$TEST_DIR/open_save.py" <<'EOF'

@@ -14,6 +14,20 @@
 PYTHON=${PYTHON:-/usr/bin/python3}
 [ -x "$PYTHON" ] || fail "$PYTHON is absent: this test runs Python programs through the mount (package python3, or set PYTHON)"
 
+# The tests' Python programs live in $TEST_DIR, beside this module of theirs:
+#   from golib import wait_go
+#   wait_go(path)   # until the test creates `path` (a deadline of 60 s)
+cat >"$TEST_DIR/golib.py" <<'EOF'
+import sys, os, time
+
+def wait_go(go, secs=60):
+    end = time.monotonic() + secs
+    while not os.path.exists(go):
+        if time.monotonic() > end:
+            sys.exit("no " + go + " within %d s" % secs)
+        time.sleep(0.01)
+EOF
+
 _SECTIONS_SEEN=()   # every section ID the test offered
 _SECTIONS_RUN=()    # the ones that ran
 

@@ -150,6 +150,26 @@ static void test_rename_of_a_file_not_yet_created_creates_it(void **state)
 	assert_value(fx, "p.conf", "plain\n");
 }
 
+static void test_a_handle_that_failed_before_does_not_stop_a_rename(void **state)
+{
+	struct fx *fx = *state;
+	char big[FX_MAX_SIZE + 1];
+	struct fs_file *fh;
+	uint64_t f;
+
+	mk(fx, "f.conf", "kept\n", false);
+	f = lookup(fx, NODE_ROOT_INO, "f.conf");
+	fh = wopen(fx, f, O_WRONLY);
+	memset(big, 'b', sizeof(big));
+	assert_int_equal(fs_write(fx->fs, fh, big, sizeof(big), 0), EFBIG);   /* told */
+	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "f.conf", NODE_ROOT_INO, "g.conf",
+				   0, PID_A), 0);
+	assert_value(fx, "g.conf", "kept\n");
+	assert_int_equal(fs_flush(fx->fs, fh), EFBIG);
+	fs_release(fx->fs, fh);
+	assert_value(fx, "g.conf", "kept\n");
+}
+
 static void test_rename_over_a_file_changed_since_the_process_read_it_is_estale(void **state)
 {
 	struct fx *fx = *state;
@@ -341,6 +361,7 @@ int main(void)
 		T(test_append_to_a_value_past_max_size_is_efbig),
 		T(test_rename_commits_what_the_source_writers_hold),
 		T(test_rename_of_a_file_not_yet_created_creates_it),
+		T(test_a_handle_that_failed_before_does_not_stop_a_rename),
 		T(test_rename_over_a_file_changed_since_the_process_read_it_is_estale),
 		T(test_rename_by_the_process_that_deleted_the_target_is_not_bound),
 		T(test_a_writer_of_an_older_version_renamed_gets_estale),
