@@ -583,7 +583,7 @@ static void test_live_interrupted_read_on_a_paused_server_ends_with_eintr(void *
 	assert_int_equal(zk_ensure_path(l->zk, p), 0);
 	c.zk = l->zk;
 	cancel_init(&cx);
-	assert_int_equal(kill((pid_t)atoi(pid_s), SIGSTOP), 0);
+	server_stop((pid_t)atoi(pid_s));
 	assert_int_equal(pthread_create(&t, NULL, fetch_thread, &c), 0);
 	assert_true(waker_registered(&cx));
 	cancel_fire(&cx);
@@ -600,7 +600,7 @@ static void test_live_interrupted_read_on_a_paused_server_ends_with_eintr(void *
 
 static void pause_server(pid_t pid, int ms)
 {
-	assert_int_equal(kill(pid, SIGSTOP), 0);
+	server_stop(pid);
 	usleep((useconds_t)ms * 1000);
 	assert_int_equal(kill(pid, SIGCONT), 0);
 }

@@ -461,7 +461,7 @@ static int set_while_paused(const struct live *l, const char *path, int timeout_
 
 	assert_int_equal(zk_start(zk), 0);
 	assert_int_equal(zk_wait_connected(zk, 10000), 0);
-	assert_int_equal(kill(pid, SIGSTOP), 0);
+	server_stop(pid);
 	t0 = now_ms();
 	waker = fork();
 	if (waker == 0) {

@@ -6,7 +6,9 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +168,49 @@ zhandle_t *raw_connect(const char *servers)
 		usleep(10 * 1000);
 	assert_int_equal(zoo_state(zh), ZOO_CONNECTED_STATE);
 	return zh;
+}
+
+/* Every thread of `pid` is stopped (state 'T' in its task's stat). */
+static bool all_stopped(pid_t pid)
+{
+	char dir[64], file[400], buf[512];
+	struct dirent *d;
+	bool stopped = true;
+	DIR *tasks;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	tasks = opendir(dir);
+	if (!tasks)
+		return false;
+	while (stopped && (d = readdir(tasks))) {
+		FILE *f;
+		char *p;
+		size_t n;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(file, sizeof(file), "%s/%s/stat", dir, d->d_name);
+		f = fopen(file, "r");
+		if (!f)
+			continue;   /* the thread ended */
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		p = strrchr(buf, ')');
+		stopped = p && p[1] == ' ' && (p[2] == 'T' || p[2] == 't');
+	}
+	closedir(tasks);
+	return stopped;
+}
+
+void server_stop(pid_t pid)
+{
+	int64_t end = now_ms() + 5000;
+
+	assert_int_equal(kill(pid, SIGSTOP), 0);
+	while (!all_stopped(pid) && now_ms() < end)
+		usleep(1000);
+	assert_true(all_stopped(pid));
 }
 
 int live_setup(void **state)

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <zookeeper/zookeeper.h>
 
 #include "backend.h"
@@ -65,6 +66,12 @@ void raw_delete_tree(zhandle_t *zh, const char *path);
 
 /* cmocka setup/teardown: *state is a struct live, connected (NULL without
  * ZKFS_TEST_SERVERS); base is /zkfs-test-zk-<pid>, absent at the start. */
+/* SIGSTOP the server `pid` and return once every thread of it is stopped
+ * (/proc/PID/task/TID/stat state 'T', 5 s at most): kill(2) returns before
+ * the signal reaches all of a JVM's threads, and a request sent at once may
+ * still be answered. Fails the test if it does not stop. */
+void server_stop(pid_t pid);
+
 int live_setup(void **state);
 int live_teardown(void **state);
 
