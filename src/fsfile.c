@@ -189,7 +189,7 @@ int fs_open(struct fs *fs, uint64_t ino, int flags, pid_t pid, struct fs_file **
 
 /* The counted entry of the file behind `e`, from `facts`. Lock held. */
 static int file_entry(struct fs *fs, struct entry *e, const struct facts *facts,
-		      bool made, struct fs_entry *out, struct node **np)
+		      bool made, unsigned mode, struct fs_entry *out, struct node **np)
 {
 	enum node_kind kind = made ? NK_FILE : fs_kind_of(fs, e, facts);
 	struct node *n;
@@ -201,6 +201,7 @@ static int file_entry(struct fs *fs, struct entry *e, const struct facts *facts,
 		return ENOMEM;
 	if (made) {
 		node_made(e, NK_FILE, facts->stat.czxid);
+		fs_made_mode(fs, e, NK_FILE, mode);
 		n->adopt = facts->pending;
 	}
 	node_ref(n);
@@ -236,8 +237,8 @@ static int make_file(struct fs *fs, struct entry *e, int flags, struct facts *fa
 	return rc;
 }
 
-int fs_create(struct fs *fs, uint64_t parent, const char *name, int flags, pid_t pid,
-	      struct fs_entry *out, struct fs_file **fhp, struct fs_open_reply *reply)
+int fs_create(struct fs *fs, uint64_t parent, const char *name, int flags, unsigned mode,
+	      pid_t pid, struct fs_entry *out, struct fs_file **fhp, struct fs_open_reply *reply)
 {
 	struct zfetch f = { 0 };
 	struct facts facts = { 0 };
@@ -262,7 +263,7 @@ int fs_create(struct fs *fs, uint64_t parent, const char *name, int flags, pid_t
 		rc = make_file(fs, e, flags, &facts);
 	}
 	if (rc == 0)
-		rc = file_entry(fs, e, &facts, made, out, &n);
+		rc = file_entry(fs, e, &facts, made, mode, out, &n);
 	if (rc == 0 && !(fh = fh_new(fs, NK_FILE)))
 		rc = ENOMEM;
 	if (rc == 0 && !made && !(flags & O_TRUNC))
@@ -584,18 +585,21 @@ static int path_truncate(struct fs *fs, struct node *n, const struct facts *fact
 }
 
 /*
- * chmod of a file this mount made: kept in memory for as long as the kernel
- * holds the inode, so that install(1) and rsync, which create a file 0600 and
- * then set its mode, work. Anything else: only what is shown already. Lock held.
+ * chmod of what this mount made (this incarnation: `czxid`): kept in memory
+ * for the life of the mount (node.h: entry->mode), so that tar, install,
+ * cp -p and rsync, which create a file and then set its mode, work. Anything
+ * else: only what is shown already. Lock held.
  */
-static int set_mode(struct node *n, int to_set, const struct stat *want, struct stat *st)
+static int set_mode(struct fs *fs, struct node *n, int64_t czxid, int to_set,
+		    const struct stat *want, struct stat *st)
 {
 	unsigned mode = want->st_mode & 07777;
 
 	if (!(to_set & FS_SET_MODE) || mode == (st->st_mode & 07777))
 		return 0;
-	if (!n->entry || !n->entry->made || n->kind == NK_DATAFILE)
+	if (!n->entry || !node_made_is(n->entry, czxid) || n->kind == NK_DATAFILE)
 		return EPERM;
+	node_set_mode(n->entry, mode, fs_default_mode(fs, n->kind));
 	n->mode = mode;
 	n->mode_set = true;
 	st->st_mode = (st->st_mode & S_IFMT) | mode;
@@ -640,7 +644,7 @@ int fs_setattr(struct fs *fs, uint64_t ino, int to_set, const struct stat *want,
 	rc = n ? fs_node_facts(fs, n, &f, &facts) : ENOENT;
 	if (rc == 0) {
 		fs_node_attr(fs, n, &facts.stat, st);
-		rc = set_mode(n, to_set, want, st);
+		rc = set_mode(fs, n, facts.stat.czxid, to_set, want, st);
 	}
 	if (rc == 0)
 		rc = check_attrs(fs, to_set, want, st);

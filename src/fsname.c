@@ -56,7 +56,8 @@ int fs_refuse(struct fs *fs)
 	return fs->cfg.ro ? EROFS : EPERM;
 }
 
-int fs_mkdir(struct fs *fs, uint64_t parent, const char *name, struct fs_entry *out)
+int fs_mkdir(struct fs *fs, uint64_t parent, const char *name, unsigned mode,
+	     struct fs_entry *out)
 {
 	struct zfetch f = { 0 };
 	struct facts facts;
@@ -84,9 +85,10 @@ int fs_mkdir(struct fs *fs, uint64_t parent, const char *name, struct fs_entry *
 			rc = ENOMEM;
 		} else {
 			node_made(e, NK_DIR, zs.czxid);
+			fs_made_mode(fs, e, NK_DIR, mode);
 			node_ref(n);
 			out->ino = n->ino;
-			fs_fill_attr(fs, n->ino, NK_DIR, &zs, &out->attr);
+			fs_node_attr(fs, n, &zs, &out->attr);
 		}
 	}
 	release(fs, e, &f);
@@ -106,6 +108,20 @@ static int delete_entry(struct fs *fs, struct entry *e, int32_t version)
 		node_drop(fs->nt, e);
 	return rc;
 }
+
+/* The children of a directory are all real znodes named like its `.data`
+ * (shadowed: nothing else can reach them through the mount). */
+static bool only_shadowed(struct fs *fs, const struct facts *facts)
+{
+	if (facts->nchildren == 0)
+		return false;
+	for (size_t i = 0; i < facts->nchildren; i++)
+		if (strcmp(facts->children[i], fs->cfg.datafile) != 0)
+			return false;
+	return true;
+}
+
+static int delete_with_shadowed(struct fs *fs, struct entry *e, int32_t version);
 
 /* `rm dir/.data`: empty the directory's own data. Lock held. */
 static int empty_datafile(struct fs *fs, uint64_t parent)
@@ -178,9 +194,12 @@ int fs_rmdir(struct fs *fs, uint64_t parent, const char *name)
 		rc = fs_child(fs, parent, name, false, &e, &f, &facts);
 		if (rc == 0 && kind_of(fs, e, &facts) != NK_DIR)
 			rc = ENOTDIR;
-		if (rc == 0 && (facts.stat.num_children > 0 || facts.stat.data_length > 0))
+		if (rc == 0 && facts.stat.data_length > 0)
 			rc = ENOTEMPTY;
-		if (rc == 0)
+		if (rc == 0 && facts.stat.num_children > 0)
+			rc = only_shadowed(fs, &facts) ? delete_with_shadowed(fs, e, facts.stat.version)
+						       : ENOTEMPTY;
+		else if (rc == 0)
 			rc = delete_entry(fs, e, facts.stat.version);
 		if (rc != ESTALE)
 			break;
@@ -278,6 +297,54 @@ static int tree_read(struct fs *fs, const char *root, struct tree *t)
 		level = end;
 	}
 	return 0;
+}
+
+/*
+ * rmdir of a directory that looks empty but holds a real znode named like
+ * `.data` (and maybe a subtree below it): all go in one multi, each delete
+ * checked against the version read, so that `rm -rf` never leaves a directory
+ * that can be neither read nor removed (docs/SEMANTICS.md). ESTALE when any
+ * of it changed meanwhile (rmdir looks again); ENOTEMPTY when a child appeared,
+ * or the subtree does not fit one request. Lock held, dropped meanwhile.
+ */
+static int delete_with_shadowed(struct fs *fs, struct entry *e, int32_t version)
+{
+	struct tree t = { 0 };
+	struct zop *ops = NULL;
+	char *dir = strdup(e->path);
+	size_t failed = 0;
+	int rc = dir ? 0 : ENOMEM;
+
+	node_unlock(fs->nt);
+	if (rc == 0)
+		rc = tree_read(fs, dir, &t);
+	if (rc == 0 && t.f[0].stat.version != version)
+		rc = ESTALE;
+	if (rc == 0 && !(ops = calloc(t.n, sizeof(*ops))))
+		rc = ENOMEM;
+	if (rc == 0) {
+		for (size_t i = 0; i < t.n; i++)   /* children first */
+			ops[i] = (struct zop){ .type = ZOP_DELETE, .path = t.paths[t.n - 1 - i],
+					       .version = t.f[t.n - 1 - i].stat.version };
+		rc = fs->be.ops->multi(fs->be.impl, ops, t.n, &failed);
+		if (rc == ENOENT)
+			rc = ESTALE;   /* a part was deleted meanwhile: look again */
+	}
+	if (rc == 0)
+		log_info("%s: removed with its child `%s` (shadowed by the mount's own "
+			 "`%s`; %zu znode(s) in all)", dir, fs->cfg.datafile, fs->cfg.datafile, t.n);
+	else if (rc == EXDEV || rc == EACCES)
+		log_warn("%s: its znode `%s` (shadowed by the mount) cannot be removed "
+			 "with it: %s", dir, fs->cfg.datafile, strerror(rc));
+	if (rc == EXDEV || rc == EACCES)
+		rc = ENOTEMPTY;
+	node_lock(fs->nt);
+	free(ops);
+	tree_free(&t);
+	free(dir);
+	if (rc == 0)
+		node_drop(fs->nt, e);
+	return rc;
 }
 
 /* The ops of a directory rename: [delete the empty target], create the new
@@ -494,10 +561,7 @@ int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newpare
 	if (rc == 0 && se != te) {
 		if (dir)
 			node_moved_subtree(fs->nt, se);
-		if (moved)
-			node_rehome(fs->nt, moved, te);
-		else
-			node_drop(fs->nt, te);
+		node_rehome(fs->nt, moved, se, te);
 	}
 	node_unlock(fs->nt);
 	if (rc == 0 && se != te && !dir)   /* the target holds the value, at tv */

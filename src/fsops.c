@@ -92,7 +92,7 @@ static bool kind_stable(void *ctx, const struct entry *e, enum zevent ev)
 	if (!e->valid || !e->node || (ev != ZEV_CHANGED && ev != ZEV_CHILD))
 		return false;
 	if (is_root_entry(fs, e) || e->stat.ephemeral_owner != 0 ||
-	    (e->made && (e->made_czxid == 0 || e->made_czxid == e->stat.czxid)))
+	    node_made_is(e, e->stat.czxid))
 		return true;
 	if (ev == ZEV_CHANGED)
 		return e->stat.num_children > 0 || has_extension(e->name);
@@ -146,7 +146,7 @@ enum node_kind fs_kind_of(struct fs *fs, const struct entry *e, const struct fac
 	if (f->stat.ephemeral_owner != 0)
 		return NK_FILE;
 	/* What this mount created keeps its kind while the kernel holds it. */
-	if (e->made && (e->made_czxid == 0 || e->made_czxid == f->stat.czxid))
+	if (node_made_is(e, f->stat.czxid))
 		return e->made_kind;
 	if (f->stat.data_length > 0)
 		return NK_FILE;
@@ -159,10 +159,20 @@ static void set_time(struct timespec *ts, int64_t ms)
 	ts->tv_nsec = (long)(ms % 1000) * 1000000L;
 }
 
+unsigned fs_default_mode(struct fs *fs, enum node_kind kind)
+{
+	return (kind == NK_DIR ? 0755u : 0644u) & ~fs->cfg.umask & 07777u;
+}
+
+void fs_made_mode(struct fs *fs, struct entry *e, enum node_kind kind, unsigned mode)
+{
+	node_set_mode(e, mode & ~fs->cfg.umask, fs_default_mode(fs, kind));
+}
+
 void fs_fill_attr(struct fs *fs, uint64_t ino, enum node_kind kind,
 		      const struct zstat *zs, struct stat *a)
 {
-	mode_t perm = (kind == NK_DIR ? 0755 : 0644) & ~fs->cfg.umask & 07777;
+	mode_t perm = fs_default_mode(fs, kind);
 
 	memset(a, 0, sizeof(*a));
 	a->st_ino = ino;
@@ -186,6 +196,12 @@ void fs_node_attr(struct fs *fs, struct node *n, const struct zstat *zs,
 		n->shown_set = true;
 	}
 	fs_fill_attr(fs, n->ino, n->kind == NK_DIR ? NK_DIR : NK_FILE, zs, a);
+	/* The mode given to what this mount made (node.h: entry->mode); kept
+	 * on the inode for when it is detached. */
+	if (n->entry && n->kind != NK_DATAFILE) {
+		n->mode_set = n->entry->mode_set && node_made_is(n->entry, zs->czxid);
+		n->mode = n->entry->mode;
+	}
 	if (n->mode_set)
 		a->st_mode = (a->st_mode & S_IFMT) | n->mode;
 	if (n->wfh) {

@@ -128,10 +128,12 @@ struct fs_open_reply {
 int fs_open(struct fs *fs, uint64_t ino, int flags, pid_t pid, struct fs_file **fh,
 	    struct fs_open_reply *reply);
 /* Create and open `name` in `parent` (flags as open(2): O_EXCL creates the
- * znode now). `out` is a counted entry. EEXIST, EINVAL (a name ZooKeeper
- * refuses), ENOTDIR, EROFS. */
-int fs_create(struct fs *fs, uint64_t parent, const char *name, int flags, pid_t pid,
-	      struct fs_entry *out, struct fs_file **fh, struct fs_open_reply *reply);
+ * znode now). A new file shows `mode`'s permission bits (minus -o umask=)
+ * for the life of the mount, in memory. `out` is a counted entry. EEXIST,
+ * EINVAL (a name ZooKeeper refuses), ENOTDIR, EROFS. */
+int fs_create(struct fs *fs, uint64_t parent, const char *name, int flags, unsigned mode,
+	      pid_t pid, struct fs_entry *out, struct fs_file **fh,
+	      struct fs_open_reply *reply);
 /* Up to `size` bytes at `off`: *buf points into *copy (malloc'd; the caller
  * frees it once the reply is sent), never into the handle, which a release may
  * free while the reply is on its way.
@@ -164,7 +166,8 @@ struct events_reader *fs_file_events(const struct fs_file *fh);
  * rename: one multi (see docs/SEMANTICS.md); flags RENAME_NOREPLACE (EEXIST),
  * RENAME_EXCHANGE (EINVAL); a directory whose subtree does not fit one
  * request: EXDEV. */
-int fs_mkdir(struct fs *fs, uint64_t parent, const char *name, struct fs_entry *out);
+int fs_mkdir(struct fs *fs, uint64_t parent, const char *name, unsigned mode,
+	     struct fs_entry *out);
 int fs_unlink(struct fs *fs, uint64_t parent, const char *name, pid_t pid);
 int fs_rmdir(struct fs *fs, uint64_t parent, const char *name);
 int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newparent,

@@ -76,8 +76,14 @@ enum node_kind fs_kind_of(struct fs *fs, const struct entry *e, const struct fac
 void fs_fill_attr(struct fs *fs, uint64_t ino, enum node_kind kind,
 		  const struct zstat *zs, struct stat *a);
 
-/* struct stat of inode `n` (lock held): fs_fill_attr, the mode a chmod set
- * on a file this mount made, and the size of a writer's uncommitted buffer
+/* The permission bits shown for `kind` (0644 or 0755, minus -o umask=). */
+unsigned fs_default_mode(struct fs *fs, enum node_kind kind);
+/* `e` was just made by this mount as `kind` with `mode` (create, mkdir:
+ * shown minus -o umask=, node.h: entry->mode). Lock held. */
+void fs_made_mode(struct fs *fs, struct entry *e, enum node_kind kind, unsigned mode);
+
+/* struct stat of inode `n` (lock held): fs_fill_attr, the mode given to what
+ * this mount made, and the size of a writer's uncommitted buffer
  * (node.h). Remembers `zs` as what the kernel was shown (node->shown). */
 void fs_node_attr(struct fs *fs, struct node *n, const struct zstat *zs,
 		  struct stat *a);

@@ -273,11 +273,12 @@ struct entry *node_entry(struct node_table *t, const char *path)
 
 static void send_entry(struct node_table *t, struct entry *e);
 
-/* Nothing refers to `e`: no inode, no pin, no deferred create. */
+/* Nothing refers to `e`: no inode, no pin, no deferred create, no mode given
+ * to a file this mount made (kept for the life of the mount). */
 static bool entry_unused(const struct node_table *t, const struct entry *e)
 {
 	return e != t->root_entry && !e->node && !e->datafile && e->pins == 0 &&
-	       e->pending == 0;
+	       e->pending == 0 && !e->mode_set;
 }
 
 /*
@@ -412,10 +413,24 @@ struct entry *node_pending_first(struct node_table *t)
 	return t->pending;
 }
 
-void node_rehome(struct node_table *t, struct node *n, struct entry *to)
+void node_rehome(struct node_table *t, struct node *n, struct entry *from, struct entry *to)
 {
-	if (n == t->root || to == t->root_entry)
+	if (n == t->root || to == t->root_entry || from == to)
 		return;
+	/* What this mount made keeps its kind and mode under the new name (read
+	 * from `from`: the source's delete may have detached `n` already). */
+	if (from->made) {
+		node_made(to, from->made_kind, 0);
+		to->mode = from->mode;
+		to->mode_set = from->mode_set;
+	} else {
+		to->made = to->mode_set = false;
+	}
+	from->made = from->mode_set = false;
+	if (!n) {
+		node_drop(t, to);
+		return;
+	}
 	if (to->node != n) {
 		node_detach(t, to->node);
 		node_detach(t, to->datafile);
@@ -427,10 +442,6 @@ void node_rehome(struct node_table *t, struct node *n, struct entry *to)
 		if (n->entry->datafile == n)
 			n->entry->datafile = NULL;
 	}
-	if (n->entry && n->entry->made)
-		node_made(to, n->entry->made_kind, 0);
-	else
-		to->made = false;
 	n->entry = to;
 	to->node = n;
 	n->adopt = true;
@@ -441,6 +452,17 @@ void node_made(struct entry *e, enum node_kind kind, int64_t czxid)
 	e->made = true;
 	e->made_kind = kind;
 	e->made_czxid = czxid;
+}
+
+bool node_made_is(const struct entry *e, int64_t czxid)
+{
+	return e->made && (e->made_czxid == 0 || e->made_czxid == czxid);
+}
+
+void node_set_mode(struct entry *e, unsigned mode, unsigned dflt)
+{
+	e->mode = mode & 07777;
+	e->mode_set = e->mode != (dflt & 07777);
 }
 
 void node_drop(struct node_table *t, struct entry *e)
@@ -578,8 +600,12 @@ bool node_store(struct node_table *t, struct entry *e, uint64_t epoch, struct zf
 	if (e->epoch != epoch)
 		return false;
 	drop_facts(t, e);
-	if (e->made && e->made_czxid == 0)
+	if (e->made && e->made_czxid == 0) {
 		e->made_czxid = f->stat.czxid;    /* the incarnation this mount made */
+	} else if (e->made && e->made_czxid != f->stat.czxid) {
+		e->made = false;                  /* another client's since: its own */
+		e->mode_set = false;
+	}
 	e->stat = f->stat;
 	e->data = f->data ? f->data : zdata_empty();
 	e->children = f->children;

@@ -78,9 +78,9 @@ struct node {
 	uint64_t czxid;            /* lock: table. the incarnation it shows (0 for virtual) */
 	bool adopt;                /* lock: table. czxid unknown yet (a deferred create, a
 	                            * rename target): the next fetch's czxid is taken */
-	unsigned mode;             /* lock: table. permission bits a chmod set on a file
-	                            * this mount made, shown while the kernel holds the
-	                            * inode (ZooKeeper keeps no mode), if mode_set */
+	unsigned mode;             /* lock: table. the permission bits its entry gave it
+	                            * last (entry->mode), shown once it is detached (an
+	                            * open file unlinked), if mode_set */
 	bool mode_set;             /* lock: table */
 	struct entry *entry;       /* lock: table. NULL once detached (deleted or replaced) */
 	struct zstat shown;        /* lock: table. the stat last shown to the kernel, if
@@ -117,6 +117,11 @@ struct entry {
 	                            * the entry lives and shows incarnation made_czxid */
 	enum node_kind made_kind;  /* lock: table. made */
 	int64_t made_czxid;        /* lock: table. made; 0 until known (the first fetch) */
+	unsigned mode;             /* lock: table. made: the permission bits it was created
+	                            * with or a chmod gave it, shown instead of the default
+	                            * (ZooKeeper keeps no mode), if mode_set. Kept for the
+	                            * life of the mount: the table never sweeps the entry */
+	bool mode_set;             /* lock: table */
 	unsigned pending;          /* lock: table. handles of a deferred create: the znode
 	                            * does not exist yet, the name does (fsops) */
 	int64_t pending_ms;        /* lock: table. when the deferred create was made */
@@ -172,10 +177,11 @@ void node_pending_del(struct node_table *t, struct entry *e);
 /* Each entry with a deferred create, in no order (lock held). */
 struct entry *node_pending_first(struct node_table *t);
 
-/* Move inode `n` to entry `to` (a rename): what `to` showed is detached, `n`
- * adopts the czxid of the next fetch of `to`, and `to` keeps the kind `n`
- * shows if the mount made it. Lock held. */
-void node_rehome(struct node_table *t, struct node *n, struct entry *to);
+/* `from` was renamed to `to` through this mount: what `to` showed is
+ * detached; inode `n` (NULL if the kernel held none) moves to `to` and adopts
+ * the czxid of its next fetch; if the mount made `from`, `to` keeps its kind
+ * and mode. Lock held. */
+void node_rehome(struct node_table *t, struct node *n, struct entry *from, struct entry *to);
 
 /* The directory `e` was renamed through this mount: every entry below it
  * names a path that is gone. Tell the kernel to forget those names and
@@ -184,6 +190,12 @@ void node_moved_subtree(struct node_table *t, struct entry *e);
 
 /* This mount created the znode of `e` as `kind` (czxid 0: not known yet). */
 void node_made(struct entry *e, enum node_kind kind, int64_t czxid);
+/* This mount created the znode of `e`, and `czxid` is that incarnation (or the
+ * one it made is not known yet). */
+bool node_made_is(const struct entry *e, int64_t czxid);
+/* Show `mode` (permission bits) for the znode `e`, which this mount made;
+ * `dflt` is what it shows without: the entry is kept only for another. */
+void node_set_mode(struct entry *e, unsigned mode, unsigned dflt);
 
 /* Detach the inode(s) of `e` (its znode was deleted through this mount). */
 void node_drop(struct node_table *t, struct entry *e);

@@ -196,9 +196,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	struct fs_file *fh;
 	int rc;
 
-	(void)mode;
-	rc = fs_create(fs_of(req), parent, name, fi->flags, fuse_req_ctx(req)->pid, &out, &fh,
-		       &r);
+	rc = fs_create(fs_of(req), parent, name, fi->flags, mode, fuse_req_ctx(req)->pid, &out,
+		       &fh, &r);
 	if (rc) {
 		fuse_reply_err(req, rc);
 		return;
@@ -495,7 +494,8 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		fuse_reply_err(req, fs_refuse(fs_of(req)));
 		return;
 	}
-	rc = fs_create(fs_of(req), parent, name, O_WRONLY | O_EXCL, fuse_req_ctx(req)->pid,
+	rc = fs_create(fs_of(req), parent, name, O_WRONLY | O_EXCL, mode,
+		       fuse_req_ctx(req)->pid,
 		       &out, &fh, &r);
 	if (rc == 0) {
 		rc = fs_flush(fs_of(req), fh);
@@ -511,8 +511,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	struct fs_entry out;
 	int rc;
 
-	(void)mode;
-	rc = fs_mkdir(fs_of(req), parent, name, &out);
+	rc = fs_mkdir(fs_of(req), parent, name, mode, &out);
 	reply_entry(req, rc, &out);
 }
 

@@ -319,7 +319,7 @@ struct fs_file *creat_(struct fx *fx, const char *name, int flags, uint64_t *ino
 	struct fs_open_reply r;
 	struct fs_entry e;
 	struct fs_file *fh = NULL;
-	int rc = fs_create(fx->fs, NODE_ROOT_INO, name, flags, 0, &e, &fh, &r);
+	int rc = fs_create(fx->fs, NODE_ROOT_INO, name, flags, 0644, 0, &e, &fh, &r);
 
 	if (rc)
 		fail_msg("create of %s: %s", name, strerror(rc));
