@@ -325,12 +325,14 @@ out:
 
 int fs_opendir(struct fs *fs, uint64_t ino, struct fs_dir **dhp, bool *keep_cache)
 {
-	struct fs_dir *dh = calloc(1, sizeof(*dh));
+	struct fs_dir *dh;
 	struct node *n;
 	int rc;
 
 	*keep_cache = false;
-	if (!dh)
+	if ((rc = fs_gone(fs)) != 0)
+		return rc;
+	if (!(dh = calloc(1, sizeof(*dh))))
 		return ENOMEM;
 	node_lock(fs->nt);
 	n = node_by_ino(fs->nt, ino);

@@ -143,6 +143,8 @@ int fs_open(struct fs *fs, uint64_t ino, int flags, pid_t pid, struct fs_file **
 	int rc;
 
 	memset(reply, 0, sizeof(*reply));
+	if ((rc = fs_gone(fs)) != 0)
+		return rc;
 	if (fs_is_virt_ino(ino))
 		return open_virt(fs, ino, flags, fhp, reply);
 	if (writing && fs->cfg.ro)
@@ -250,6 +252,8 @@ int fs_create(struct fs *fs, uint64_t parent, const char *name, int flags, unsig
 
 	memset(out, 0, sizeof(*out));
 	memset(reply, 0, sizeof(*reply));
+	if ((rc = fs_gone(fs)) != 0)
+		return rc;
 	if (fs->cfg.ro)
 		return EROFS;
 	node_lock(fs->nt);

@@ -67,6 +67,8 @@ int fs_mkdir(struct fs *fs, uint64_t parent, const char *name, unsigned mode,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if ((rc = fs_gone(fs)) != 0)
+		return rc;
 	if (fs->cfg.ro)
 		return EROFS;
 	node_lock(fs->nt);
@@ -150,6 +152,8 @@ int fs_unlink(struct fs *fs, uint64_t parent, const char *name, pid_t pid)
 	struct entry *e = NULL;
 	int rc;
 
+	if ((rc = fs_gone(fs)) != 0)
+		return rc;
 	if (fs->cfg.ro)
 		return EROFS;
 	if (vname_of(fs, parent, name) == VN_VIRT)
@@ -180,6 +184,8 @@ int fs_rmdir(struct fs *fs, uint64_t parent, const char *name)
 	struct entry *e = NULL;
 	int rc;
 
+	if ((rc = fs_gone(fs)) != 0)
+		return rc;
 	if (fs->cfg.ro)
 		return EROFS;
 	if (vname_of(fs, parent, name) != VN_NONE)
@@ -513,6 +519,8 @@ int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newpare
 	int32_t tv = 0;
 	int rc, trc = 0;
 
+	if ((rc = fs_gone(fs)) != 0)
+		return rc;
 	if (fs->cfg.ro)
 		return EROFS;
 	if (flags & ~(unsigned)RENAME_NOREPLACE)

@@ -77,6 +77,17 @@ struct events *fs_events(struct fs *fs)
 	return fs->events;
 }
 
+void fs_detach(struct fs *fs)
+{
+	atomic_store(&fs->detached, true);
+	events_end(fs->events);
+}
+
+int fs_gone(struct fs *fs)
+{
+	return atomic_load(&fs->detached) ? ENOTCONN : 0;
+}
+
 static bool has_extension(const char *name);
 static bool is_root_entry(struct fs *fs, const struct entry *e);
 
@@ -380,6 +391,8 @@ int fs_lookup(struct fs *fs, uint64_t parent, const char *name, struct fs_entry 
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if ((rc = fs_gone(fs)) != 0)
+		return rc;
 	if ((out->ino = fs_virt_ino(parent, name)) != 0) {
 		fs_fill_virt_attr(fs, out->ino, &out->attr);
 		out->entry_timeout = fs->cfg.cache_timeout;

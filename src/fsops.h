@@ -67,6 +67,12 @@ struct node_table *fs_table(struct fs *fs);
 struct virt *fs_virt(struct fs *fs);
 struct events *fs_events(struct fs *fs);
 
+/* The mount left the mount table (`umount -l`, main.c): the `.events`
+ * readers get end-of-file, and every later lookup, open, opendir, create
+ * and name operation fails with ENOTCONN (fs_gone); open files keep
+ * working. Any thread, once or more. */
+void fs_detach(struct fs *fs);
+
 /* Backend events (backend.h thread rules). fs_on_state returns true when the
  * state of `.state` changed, so that the caller can announce it. */
 void fs_on_watch(struct fs *fs, enum zevent ev, const char *path);

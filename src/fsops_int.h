@@ -7,6 +7,7 @@
 #define ZKFS_FSOPS_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "fsops.h"
 
@@ -16,6 +17,7 @@ struct fs {
 	struct node_table *nt;    /* has its own lock */
 	struct virt virt;         /* has its own lock */
 	struct events *events;    /* has its own lock */
+	atomic_bool detached;     /* fs_detach was called */
 	pthread_mutex_t files_mu;
 	struct fs_file *files;    /* files_mu: every open handle (fs_free frees
 	                           * those the kernel never released) */
@@ -68,6 +70,10 @@ struct fs_file {
 	int spoiled;              /* mu: EFBIG, or the error of a failed commit:
 	                           * nothing more will be committed */
 };
+
+/* ENOTCONN once the mount was detached (fs_detach), else 0: what every
+ * operation that reaches a new name or opens something answers first. */
+int fs_gone(struct fs *fs);
 
 /* The type a znode is shown as (SPEC.md §3). */
 enum node_kind fs_kind_of(struct fs *fs, const struct entry *e, const struct facts *f);

@@ -23,6 +23,7 @@
 #include "fsops.h"
 #include "log.h"
 #include "mountinfo.h"
+#include "mountwatch.h"
 #include "notify.h"
 #include "ops.h"
 #include "options.h"
@@ -43,6 +44,8 @@ struct daemon {
 	struct fs *fs;
 	struct notify *nq;
 	struct fuse_session *se;
+	struct mountwatch *mw;    /* notices a detached mount (umount -l) */
+	bool detached;            /* written by mw's thread, read after mountwatch_stop */
 	int status_fd;            /* write end of the status pipe, -1 in the foreground */
 };
 
@@ -70,6 +73,23 @@ static void on_rejected(void *ctx)
 	struct daemon *d = ctx;
 
 	fs_on_rejected(d->fs);
+}
+
+/* The mount left the mount table while files on it may still be open
+ * (umount -l): the kernel sends nothing until the last one is closed, and a
+ * reader of `.events` never closes it by itself. End those readers, refuse
+ * anything new, stop waiting for servers; the session loop then ends when the
+ * kernel lets go of the mount (mountwatch's thread). */
+static void on_detached(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	d->detached = true;
+	log_info("%s: left the mount table (umount -l?): .events readers ended, open files "
+		 "can still be read, zkfs exits once the last one is closed", d->mountpoint);
+	fs_detach(d->fs);
+	zk_stop_waiting(d->zk);
+	notify_stop(d->nq);       /* nothing to invalidate or touch any more */
 }
 
 /* ---- startup ---- */
@@ -263,6 +283,10 @@ static int start(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the notify thread: %s", strerror(rc));
 		return -1;
 	}
+	rc = mountwatch_start(d->mountpoint, "fuse.zkfs", on_detached, d, &d->mw);
+	if (rc)
+		log_warn("%s: cannot watch the mount table (%s): `umount -l` will not end "
+			 "the .events readers", d->mountpoint, strerror(rc));
 	return 0;
 }
 
@@ -349,11 +373,12 @@ static int serve(struct daemon *d)
 
 static void teardown(struct daemon *d, bool mounted)
 {
+	mountwatch_stop(d->mw);   /* before our own unmount, which it would see */
 	if (d->nq)
 		notify_stop(d->nq);
 	if (d->fs)
 		events_end(fs_events(d->fs));   /* `.events` readers see EOF */
-	if (mounted)
+	if (mounted && !d->detached)    /* else the path may hold another mount now */
 		fuse_session_unmount(d->se);
 	if (d->nq)
 		notify_join(d->nq);

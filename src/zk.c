@@ -400,8 +400,8 @@ struct zkh *zk_acquire(struct zk *zk, const struct timespec *dl, bool backoff,
 
 		if (before(dl, &pause))
 			pause = *dl;
-		while (!zk->stopping && zk->gen == *gen && !(cx && cancel_fired(cx)) &&
-		       zk_timed_wait(&zk->cond, &zk->mu, &pause) == 0)
+		while (!zk->stopping && !zk->no_wait && zk->gen == *gen &&
+		       !(cx && cancel_fired(cx)) && zk_timed_wait(&zk->cond, &zk->mu, &pause) == 0)
 			;
 	}
 	for (;;) {
@@ -413,7 +413,7 @@ struct zkh *zk_acquire(struct zk *zk, const struct timespec *dl, bool backoff,
 			*gen = zk->gen;
 			break;
 		}
-		if (zk_timed_wait(&zk->cond, &zk->mu, dl))
+		if (zk->no_wait || zk_timed_wait(&zk->cond, &zk->mu, dl))
 			break;
 	}
 	pthread_mutex_unlock(&zk->mu);
@@ -562,6 +562,14 @@ int64_t zk_session_id(struct zk *zk)
 	id = zk->session_id;
 	pthread_mutex_unlock(&zk->mu);
 	return id;
+}
+
+void zk_stop_waiting(struct zk *zk)
+{
+	pthread_mutex_lock(&zk->mu);
+	zk->no_wait = true;
+	pthread_cond_broadcast(&zk->cond);
+	pthread_mutex_unlock(&zk->mu);
 }
 
 void zk_free(struct zk *zk)

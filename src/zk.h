@@ -72,6 +72,12 @@ int zk_ensure_path(struct zk *zk, const char *path);
 /* Whether `path` exists, without a watch: 0, ENOENT, or another errno. */
 int zk_exists(struct zk *zk, const char *path);
 
+/* From now on no call waits for a connection: one made while not connected,
+ * and every one waiting now, fails at once with EIO (the mount was detached:
+ * nobody should wait for a server that may never come back). Calls on a live
+ * connection go on as before. Any thread. */
+void zk_stop_waiting(struct zk *zk);
+
 /* Close the session (ephemeral nodes go), stop the supervisor, free.
  * Pending calls fail with EIO. NULL is fine. */
 void zk_free(struct zk *zk);

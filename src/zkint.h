@@ -54,6 +54,7 @@ struct zk {
 	unsigned quick_drops;           /* mu: connections lost right after they were
 	                                 * made, in a row (zk.c: rejected watches) */
 	bool stopping;                  /* mu: zk_free has begun */
+	bool no_wait;                   /* mu: zk_stop_waiting was called */
 	bool started;                   /* owner thread only (zk_start, zk_free) */
 	pthread_t supervisor;
 };

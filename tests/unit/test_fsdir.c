@@ -336,6 +336,42 @@ static void test_opendir_of_a_file_is_ENOTDIR(void **state)
 	assert_int_equal(fs_lookup(fx->fs, f, "x", &e), ENOTDIR);
 }
 
+static void test_after_a_detach_new_names_are_ENOTCONN_and_open_files_read(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_open_reply r;
+	struct fs_entry e;
+	struct fs_file *fh, *nf;
+	struct fs_dir *dh;
+	const char *buf;
+	size_t len;
+	bool keep;
+	uint64_t f, d;
+
+	mk(fx, "f.txt", "held", false);
+	mk(fx, "d", NULL, false);
+	f = lookup(fx, NODE_ROOT_INO, "f.txt");
+	d = lookup(fx, NODE_ROOT_INO, "d");
+	assert_int_equal(fs_open(fx->fs, f, O_RDONLY, 0, &fh, &r), 0);
+	fs_detach(fx->fs);
+	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "f.txt", &e), ENOTCONN);
+	assert_int_equal(fs_open(fx->fs, f, O_RDONLY, 0, &nf, &r), ENOTCONN);
+	assert_int_equal(fs_opendir(fx->fs, d, &dh, &keep), ENOTCONN);
+	assert_int_equal(fs_create(fx->fs, d, "n.txt", O_WRONLY | O_CREAT, 0644, 0, &e, &nf, &r),
+			 ENOTCONN);
+	assert_int_equal(fs_mkdir(fx->fs, d, "n", 0755, &e), ENOTCONN);
+	assert_int_equal(fs_unlink(fx->fs, NODE_ROOT_INO, "f.txt", 0), ENOTCONN);
+	assert_int_equal(fs_rmdir(fx->fs, NODE_ROOT_INO, "d"), ENOTCONN);
+	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, "f.txt", d, "f.txt", 0, 0), ENOTCONN);
+	assert_int_equal(rd(fx->fs, fh, 100, 0, &buf, &len), 0);   /* open: still read */
+	assert_int_equal(len, 4);
+	assert_memory_equal(buf, "held", 4);
+	fs_release(fx->fs, fh);
+	assert_true(exists(fx, "f.txt"));
+	fs_forget(fx->fs, f, 1);
+	fs_forget(fx->fs, d, 1);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
@@ -353,6 +389,7 @@ int main(void)
 		T(test_dirent_ref_counts_a_lookup),
 		T(test_lookup_counts_and_forget_free_the_inode),
 		T(test_opendir_of_a_file_is_ENOTDIR),
+		T(test_after_a_detach_new_names_are_ENOTCONN_and_open_files_read),
 	};
 #undef T
 

@@ -1,7 +1,8 @@
 /*
  * test_mountinfo — reading the kernel's mount table (mountinfo.h): the
- * topmost mount on a path and its type, escaped mount points, optional
- * fields, and a table that is not of the format.
+ * topmost mount on a path, its type and identity, escaped mount points,
+ * optional fields, whether a mount is still in the table, and a table that
+ * is not of the format.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -89,6 +90,51 @@ static void test_a_line_not_of_the_format_is_EINVAL(void **state)
 	assert_int_equal(top("", "/", type, sizeof(type)), 0);
 }
 
+static int has(const char *text, const struct mountinfo_id *id)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int rc;
+
+	assert_non_null(f);
+	rc = mountinfo_has(f, id);
+	fclose(f);
+	return rc;
+}
+
+static void test_the_top_mount_is_known_by_id_and_device(void **state)
+{
+	struct mountinfo_id id = { 0 };
+	char type[32];
+	FILE *f = fmemopen((void *)table, strlen(table), "r");
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(mountinfo_top_id(f, "/mnt/my dir", type, sizeof(type), &id), 1);
+	fclose(f);
+	assert_string_equal(type, "fuse.zkfs");
+	assert_int_equal(id.id, 63);
+	assert_int_equal(id.major, 0);
+	assert_int_equal(id.minor, 47);
+	assert_int_equal(has(table, &id), 1);
+}
+
+static void test_a_detached_mount_is_not_in_the_table(void **state)
+{
+	/* After `umount -l /mnt/a`: line 61 is gone; a new mount on the same path
+	 * may reuse the ID, but not the device of a mount still in use. */
+	static const char after[] =
+		"30 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+		"61 30 0:49 / /mnt/a rw - fuse.zkfs zookeeper://h:2181/a rw\n";
+	struct mountinfo_id id = { .id = 61, .major = 0, .minor = 45 };
+
+	(void)state;
+	assert_int_equal(has(table, &id), 1);
+	assert_int_equal(has(after, &id), 0);
+	assert_int_equal(has("", &id), 0);
+	assert_int_equal(has("garbage\n", &id), -1);
+	assert_int_equal(errno, EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -97,6 +143,8 @@ int main(void)
 		cmocka_unit_test(test_the_last_of_stacked_mounts_is_the_top),
 		cmocka_unit_test(test_a_long_type_is_cut_to_the_buffer),
 		cmocka_unit_test(test_a_line_not_of_the_format_is_EINVAL),
+		cmocka_unit_test(test_the_top_mount_is_known_by_id_and_device),
+		cmocka_unit_test(test_a_detached_mount_is_not_in_the_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
