@@ -138,6 +138,9 @@ int fs_commit_now(struct fs *fs, struct fs_file *fh)
 	free(path);
 	node_lock(fs->nt);
 	fs_unshow_len(fh);       /* committed, or never will be */
+	if (created && rc == 0 && st.czxid == 0 && fh->node->entry &&
+	    fh->node->entry->made_czxid == 0)
+		node_unmade(fh->node->entry);   /* another's create won: its kind, its mode */
 	node_unlock(fs->nt);
 	if (rc) {
 		fh->spoiled = rc;

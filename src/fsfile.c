@@ -592,36 +592,30 @@ static int path_truncate(struct fs *fs, struct node *n, const struct facts *fact
  * chmod of what this mount made (this incarnation: `czxid`): kept in memory
  * for the life of the mount (node.h: entry->mode), so that tar, install,
  * cp -p and rsync, which create a file and then set its mode, work. Anything
- * else: only what is shown already. Lock held.
+ * else: only what is shown already. Either way -o umask= masks the mode, as
+ * it does every mode shown. 0 with *mode the bits to show from now on (the
+ * shown ones: no change), or EPERM. Lock held.
  */
-static int set_mode(struct fs *fs, struct node *n, int64_t czxid, int to_set,
-		    const struct stat *want, struct stat *st)
+static int mode_change(struct fs *fs, struct node *n, int64_t czxid, int to_set,
+		       const struct stat *want, const struct stat *st, unsigned *mode)
 {
-	unsigned mode = want->st_mode & 07777;
-
-	if (!(to_set & FS_SET_MODE) || mode == (st->st_mode & 07777))
+	*mode = st->st_mode & 07777;
+	if (!(to_set & FS_SET_MODE) || (want->st_mode & 07777 & ~fs->cfg.umask) == *mode)
 		return 0;
 	if (!n->entry || !node_made_is(n->entry, czxid) || n->kind == NK_DATAFILE)
 		return EPERM;
-	node_set_mode(n->entry, mode, fs_default_mode(fs, n->kind));
-	n->mode = mode;
-	n->mode_set = true;
-	st->st_mode = (st->st_mode & S_IFMT) | mode;
+	*mode = want->st_mode & 07777 & ~fs->cfg.umask;
 	return 0;
 }
 
-static int check_attrs(struct fs *fs, int to_set, const struct stat *want,
-		       const struct stat *have)
+static int check_attrs(int to_set, const struct stat *want, const struct stat *have)
 {
 	if (to_set & FS_SET_OTHER)
-		return EPERM;
-	if ((to_set & FS_SET_MODE) && (want->st_mode & 07777) != (have->st_mode & 07777))
 		return EPERM;
 	if ((to_set & FS_SET_UID) && want->st_uid != have->st_uid)
 		return EPERM;
 	if ((to_set & FS_SET_GID) && want->st_gid != have->st_gid)
 		return EPERM;
-	(void)fs;
 	return 0;
 }
 
@@ -632,6 +626,7 @@ int fs_setattr(struct fs *fs, uint64_t ino, int to_set, const struct stat *want,
 	struct zfetch f = { 0 };
 	struct facts facts;
 	struct node *n;
+	unsigned mode = 0;
 	int rc;
 
 	*timeout = 0;
@@ -648,10 +643,10 @@ int fs_setattr(struct fs *fs, uint64_t ino, int to_set, const struct stat *want,
 	rc = n ? fs_node_facts(fs, n, &f, &facts) : ENOENT;
 	if (rc == 0) {
 		fs_node_attr(fs, n, &facts.stat, st);
-		rc = set_mode(fs, n, facts.stat.czxid, to_set, want, st);
+		rc = mode_change(fs, n, facts.stat.czxid, to_set, want, st, &mode);
 	}
 	if (rc == 0)
-		rc = check_attrs(fs, to_set, want, st);
+		rc = check_attrs(to_set, want, st);
 	if (rc == 0 && (to_set & FS_SET_SIZE)) {
 		if (n->kind == NK_DIR) {
 			rc = EISDIR;
@@ -668,6 +663,14 @@ int fs_setattr(struct fs *fs, uint64_t ino, int to_set, const struct stat *want,
 		 * as a truncation by path does. */
 		if (rc == 0)
 			st->st_size = want->st_size;
+	}
+	/* The mode last: a setattr refused in part changes nothing. */
+	if (rc == 0 && mode != (st->st_mode & 07777u)) {
+		if (n->entry)
+			node_set_mode(n->entry, mode, fs_default_mode(fs, n->kind));
+		n->mode = mode;
+		n->mode_set = true;
+		st->st_mode = (st->st_mode & S_IFMT) | mode;
 	}
 	node_unlock(fs->nt);
 	zfetch_clear(&f);

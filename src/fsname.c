@@ -113,17 +113,17 @@ static int delete_entry(struct fs *fs, struct entry *e, int32_t version)
 
 /* The children of a directory are all real znodes named like its `.data`
  * (shadowed: nothing else can reach them through the mount). */
-static bool only_shadowed(struct fs *fs, const struct facts *facts)
+static bool only_shadowed(struct fs *fs, char *const *children, size_t n)
 {
-	if (facts->nchildren == 0)
+	if (n == 0)
 		return false;
-	for (size_t i = 0; i < facts->nchildren; i++)
-		if (strcmp(facts->children[i], fs->cfg.datafile) != 0)
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(children[i], fs->cfg.datafile) != 0)
 			return false;
 	return true;
 }
 
-static int delete_with_shadowed(struct fs *fs, struct entry *e, int32_t version);
+static int delete_with_shadowed(struct fs *fs, struct entry *e, const struct zstat *seen);
 
 /* `rm dir/.data`: empty the directory's own data. Lock held. */
 static int empty_datafile(struct fs *fs, uint64_t parent)
@@ -203,8 +203,8 @@ int fs_rmdir(struct fs *fs, uint64_t parent, const char *name)
 		if (rc == 0 && facts.stat.data_length > 0)
 			rc = ENOTEMPTY;
 		if (rc == 0 && facts.stat.num_children > 0)
-			rc = only_shadowed(fs, &facts) ? delete_with_shadowed(fs, e, facts.stat.version)
-						       : ENOTEMPTY;
+			rc = only_shadowed(fs, facts.children, facts.nchildren)
+				     ? delete_with_shadowed(fs, e, &facts.stat) : ENOTEMPTY;
 		else if (rc == 0)
 			rc = delete_entry(fs, e, facts.stat.version);
 		if (rc != ESTALE)
@@ -258,9 +258,13 @@ static int tree_add(struct tree *t, char *path)
 }
 
 /* Read the subtree at `root` level by level, one batch per level. Without
- * the table lock. EXDEV when it is too big for one request; ENOENT/ESTALE
- * when it changes while being read. */
-static int tree_read(struct fs *fs, const char *root, struct tree *t)
+ * the table lock. To move it (`deleting` false): data and stat of each,
+ * EXDEV when it is too big for one request or holds an ephemeral znode,
+ * EACCES when a value cannot be read. To delete it: stat and children only
+ * (a znode this session may not read counts as a leaf: its delete is then
+ * refused if it has children), EXDEV when too many. ESTALE when it changes
+ * while being read. */
+static int tree_read(struct fs *fs, const char *root, bool deleting, struct tree *t)
 {
 	size_t level = 0, end;
 	char *r = strdup(root);
@@ -274,19 +278,19 @@ static int tree_read(struct fs *fs, const char *root, struct tree *t)
 		end = t->n;
 		/* Read once, not cached: no watches left behind (node.h). */
 		rc = fs->be.ops->fetch(fs->be.impl, (const char *const *)t->paths + level,
-				       end - level, FETCH_DATA | FETCH_CHILDREN | FETCH_NOWATCH,
-				       t->f + level);
+				       end - level, (deleting ? 0 : FETCH_DATA) | FETCH_CHILDREN |
+				       FETCH_NOWATCH, t->f + level);
 		if (rc)
 			return rc;
 		for (size_t i = level; i < end; i++) {
 			/* t->f moves as children are added: index it, keep no pointer. */
 			if (t->f[i].err)
 				return t->f[i].err == ENOENT ? ESTALE : t->f[i].err;
-			if (t->f[i].noread)
+			if (t->f[i].noread && !deleting)
 				return EACCES;   /* its value cannot be moved */
-			if (t->f[i].stat.ephemeral_owner != 0)
+			if (t->f[i].stat.ephemeral_owner != 0 && !deleting)
 				return EXDEV;    /* cannot be re-created as what it is */
-			t->bytes += t->f[i].data->len + 2 * strlen(t->paths[i]) + 64;
+			t->bytes += (deleting ? 0 : t->f[i].data->len) + 2 * strlen(t->paths[i]) + 64;
 			if (t->n + t->f[i].nchildren > RENAME_MAX_NODES)
 				return EXDEV;
 			for (size_t c = 0; c < t->f[i].nchildren; c++) {
@@ -309,11 +313,13 @@ static int tree_read(struct fs *fs, const char *root, struct tree *t)
  * rmdir of a directory that looks empty but holds a real znode named like
  * `.data` (and maybe a subtree below it): all go in one multi, each delete
  * checked against the version read, so that `rm -rf` never leaves a directory
- * that can be neither read nor removed (docs/SEMANTICS.md). ESTALE when any
- * of it changed meanwhile (rmdir looks again); ENOTEMPTY when a child appeared,
- * or the subtree does not fit one request. Lock held, dropped meanwhile.
+ * that can be neither read nor removed (docs/SEMANTICS.md). `seen` is the
+ * directory as rmdir found it. ESTALE when any of it changed meanwhile
+ * (rmdir looks again; a child added after the read makes the server refuse
+ * the multi: ENOTEMPTY); ENOTEMPTY when the subtree is over one request;
+ * EACCES when the session may not delete a part. Lock held, dropped meanwhile.
  */
-static int delete_with_shadowed(struct fs *fs, struct entry *e, int32_t version)
+static int delete_with_shadowed(struct fs *fs, struct entry *e, const struct zstat *seen)
 {
 	struct tree t = { 0 };
 	struct zop *ops = NULL;
@@ -323,8 +329,10 @@ static int delete_with_shadowed(struct fs *fs, struct entry *e, int32_t version)
 
 	node_unlock(fs->nt);
 	if (rc == 0)
-		rc = tree_read(fs, dir, &t);
-	if (rc == 0 && t.f[0].stat.version != version)
+		rc = tree_read(fs, dir, true, &t);
+	if (rc == 0 && (t.f[0].stat.version != seen->version ||
+			t.f[0].stat.czxid != seen->czxid ||
+			!only_shadowed(fs, t.f[0].children, t.f[0].nchildren)))
 		rc = ESTALE;
 	if (rc == 0 && !(ops = calloc(t.n, sizeof(*ops))))
 		rc = ENOMEM;
@@ -339,11 +347,12 @@ static int delete_with_shadowed(struct fs *fs, struct entry *e, int32_t version)
 	if (rc == 0)
 		log_info("%s: removed with its child `%s` (shadowed by the mount's own "
 			 "`%s`; %zu znode(s) in all)", dir, fs->cfg.datafile, fs->cfg.datafile, t.n);
-	else if (rc == EXDEV || rc == EACCES)
-		log_warn("%s: its znode `%s` (shadowed by the mount) cannot be removed "
-			 "with it: %s", dir, fs->cfg.datafile, strerror(rc));
-	if (rc == EXDEV || rc == EACCES)
+	if (rc == EXDEV) {
+		log_warn("%s: its child `%s` (shadowed by the mount) has over %d znodes below "
+			 "it: not removed (mount with another -o datafile= to remove them)",
+			 dir, fs->cfg.datafile, RENAME_MAX_NODES);
 		rc = ENOTEMPTY;
+	}
 	node_lock(fs->nt);
 	free(ops);
 	tree_free(&t);
@@ -387,7 +396,7 @@ static int rename_dir(struct fs *fs, const char *from, const char *to,
 	struct zop *ops = NULL;
 	char **newp = NULL;
 	size_t nops = 0, failed = 0;
-	int rc = tree_read(fs, from, &t);
+	int rc = tree_read(fs, from, false, &t);
 
 	if (rc == 0) {
 		ops = calloc(2 * t.n + 1, sizeof(*ops));
@@ -568,7 +577,7 @@ int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newpare
 	}
 	if (rc == 0 && se != te) {
 		if (dir)
-			node_moved_subtree(fs->nt, se);
+			node_moved_subtree(fs->nt, se, te);
 		node_rehome(fs->nt, moved, se, te);
 	}
 	node_unlock(fs->nt);

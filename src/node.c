@@ -1,6 +1,7 @@
 #include "node.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -417,6 +418,8 @@ void node_rehome(struct node_table *t, struct node *n, struct entry *from, struc
 {
 	if (n == t->root || to == t->root_entry || from == to)
 		return;
+	if (!n)
+		node_drop(t, to);
 	/* What this mount made keeps its kind and mode under the new name (read
 	 * from `from`: the source's delete may have detached `n` already). */
 	if (from->made) {
@@ -427,10 +430,8 @@ void node_rehome(struct node_table *t, struct node *n, struct entry *from, struc
 		to->made = to->mode_set = false;
 	}
 	from->made = from->mode_set = false;
-	if (!n) {
-		node_drop(t, to);
+	if (!n)
 		return;
-	}
 	if (to->node != n) {
 		node_detach(t, to->node);
 		node_detach(t, to->datafile);
@@ -465,8 +466,14 @@ void node_set_mode(struct entry *e, unsigned mode, unsigned dflt)
 	e->mode_set = e->mode != (dflt & 07777);
 }
 
+void node_unmade(struct entry *e)
+{
+	e->made = e->mode_set = false;
+}
+
 void node_drop(struct node_table *t, struct entry *e)
 {
+	node_unmade(e);     /* gone: a later znode there is not ours */
 	node_detach(t, e->node);
 	node_detach(t, e->datafile);
 }
@@ -718,14 +725,39 @@ void node_on_watch(struct node_table *t, enum zevent ev, const char *path,
 	node_unlock(t);
 }
 
-void node_moved_subtree(struct node_table *t, struct entry *top)
+/* What this mount made below a renamed directory: its kind and mode, by path
+ * below the directory (node_moved_subtree). */
+struct made_below {
+	char *rel;              /* "/a/b" below the old top */
+	enum node_kind kind;
+	unsigned mode;
+	bool mode_set;
+};
+
+void node_moved_subtree(struct node_table *t, struct entry *top, struct entry *to)
 {
-	size_t len = strlen(top->path);
+	size_t len = strlen(top->path), n = 0, cap = 0;
+	struct made_below *made = NULL;
 
 	for (size_t i = 0; i < t->paths_cap; i++) {
 		for (struct entry *e = t->paths[i]; e; e = e->path_next) {
 			if (strncmp(e->path, top->path, len) != 0 || e->path[len] != '/')
 				continue;
+			if (e->made && n == cap) {
+				size_t c = cap ? cap * 2 : 16;
+				struct made_below *m = realloc(made, c * sizeof(*m));
+
+				if (m) {
+					made = m;
+					cap = c;
+				}
+			}
+			if (e->made && n < cap && (made[n].rel = strdup(e->path + len))) {
+				made[n].kind = e->made_kind;
+				made[n].mode = e->mode;
+				made[n].mode_set = e->mode_set;
+				n++;
+			}
 			unwatch_entry(t, e);   /* an absent name's exists watch too */
 		}
 	}
@@ -733,6 +765,23 @@ void node_moved_subtree(struct node_table *t, struct entry *top)
 		for (struct entry *e = t->paths[i]; e; e = e->path_next)
 			if (strncmp(e->path, top->path, len) == 0 && e->path[len] == '/')
 				node_drop(t, e);
+	/* The same znodes, made anew by the rename's multi, under `to`: they
+	 * keep the kind and mode this mount gave them (the incarnation is
+	 * taken at their next fetch). Out of memory: they show the defaults. */
+	for (size_t k = 0; k < n; k++) {
+		char *path = NULL;
+		struct entry *e;
+
+		if (asprintf(&path, "%s%s", to->path, made[k].rel) >= 0 &&
+		    (e = node_entry_get(t, path)) != NULL) {
+			node_made(e, made[k].kind, 0);
+			e->mode = made[k].mode;
+			e->mode_set = made[k].mode_set;
+		}
+		free(path);
+		free(made[k].rel);
+	}
+	free(made);
 }
 
 void node_on_expired(struct node_table *t)

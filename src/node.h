@@ -183,13 +183,17 @@ struct entry *node_pending_first(struct node_table *t);
  * and mode. Lock held. */
 void node_rehome(struct node_table *t, struct node *n, struct entry *from, struct entry *to);
 
-/* The directory `e` was renamed through this mount: every entry below it
- * names a path that is gone. Tell the kernel to forget those names and
- * detach their inodes (the directory's own inode is moved by node_rehome). */
-void node_moved_subtree(struct node_table *t, struct entry *e);
+/* The directory `e` was renamed to `to` through this mount: every entry below
+ * it names a path that is gone. Tell the kernel to forget those names and
+ * detach their inodes (the directory's own inode is moved by node_rehome);
+ * what this mount made below `e` keeps its kind and mode below `to`. */
+void node_moved_subtree(struct node_table *t, struct entry *e, struct entry *to);
 
 /* This mount created the znode of `e` as `kind` (czxid 0: not known yet). */
 void node_made(struct entry *e, enum node_kind kind, int64_t czxid);
+/* The znode of `e` is not (or no longer) one this mount made: another
+ * client's deferred create won the name. */
+void node_unmade(struct entry *e);
 /* This mount created the znode of `e`, and `czxid` is that incarnation (or the
  * one it made is not known yet). */
 bool node_made_is(const struct entry *e, int64_t czxid);
@@ -197,7 +201,8 @@ bool node_made_is(const struct entry *e, int64_t czxid);
  * `dflt` is what it shows without: the entry is kept only for another. */
 void node_set_mode(struct entry *e, unsigned mode, unsigned dflt);
 
-/* Detach the inode(s) of `e` (its znode was deleted through this mount). */
+/* Detach the inode(s) of `e` (its znode was deleted through this mount, or
+ * never made): what this mount made there is forgotten. */
 void node_drop(struct node_table *t, struct entry *e);
 
 /* --- facts (lock held) --- */

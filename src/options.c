@@ -189,7 +189,7 @@ void options_usage(FILE *out, const char *prog)
 "  -o acl=open|creator|read  ACL of created znodes (default: open; creator with auth_file)\n"
 "  -o datafile=NAME       name of a directory's own data file (default .data)\n"
 "  -o uid=N,gid=N         owner shown (default: the mounting user)\n"
-"  -o umask=OOO           mask for the modes 0644/0755 (default 0)\n"
+"  -o umask=OOO           mask for every mode shown (default 0)\n"
 "  -o ro                  read-only: every modifying call fails with EROFS\n"
 "  -o allow_other, ...    FUSE mount options\n", prog);
 }

@@ -85,6 +85,18 @@ assert_eq "run.sh" "$(zkctl ls /m/rs/bin | paste -sd' ' -)" "rsync -a: children 
 assert_ok "rsync -a again (nothing to do)" rsync -a "$SRC/pkg/" "$MNT/rs/"
 assert_eq 755 "$(mode "$MNT/rs/bin/run.sh")" "rsync -a again: mode of rs/bin/run.sh"
 
+info "mv of a directory this mount made: the modes below it go with it"
+sh_ok "mkdir, cp, chmod +x in stage" 'mkdir -p "$1/stage/bin" && cp "$2" "$1/stage/bin/go" && chmod 700 "$1/stage/bin" && chmod +x "$1/stage/bin/go"' \
+	"$MNT" "$SRC/pkg/bin/run.sh"
+forget
+assert_ok "mv stage final" mv "$MNT/stage" "$MNT/final"
+assert_eq 700 "$(mode "$MNT/final/bin")" "mv: mode of final/bin"
+assert_eq 755 "$(mode "$MNT/final/bin/go")" "mv: mode of final/bin/go"
+runs "$MNT/final/bin/go" "mv of its directory"
+assert_ok "chmod 750 final/bin/go (still made by this mount)" chmod 750 "$MNT/final/bin/go"
+assert_zk_content /m/final/bin/go "$SCRIPT" "mv: /m/final/bin/go in ZooKeeper"
+assert_zk_absent /m/stage "mv: the old name"
+
 info "chmod +x right after creating"
 sh_ok "touch, write, chmod +x" 'touch "$1" && cat "$2" >"$1" && chmod +x "$1"' \
 	"$MNT/new.sh" "$SRC/pkg/bin/run.sh"
@@ -102,6 +114,16 @@ expect_fail "Operation not permitted" "cp -p over a file another client made" \
 	cp -p "$SRC/pkg/bin/run.sh" "$MNT/theirs.sh"
 assert_zk_content /m/theirs.sh "$SCRIPT" "theirs.sh in ZooKeeper"
 
+info "-o umask=027 masks the modes given, too"
+MNTU=$TEST_DIR/mntu
+zkfs_mount "zookeeper://$ZK_HOSTPORT/m" "$MNTU" -o umask=027
+assert_ok "tar -xf into a umask=027 mount" tar -C "$MNTU/rs" -xf "$TEST_DIR/pkg.tar"
+assert_eq 750 "$(mode "$MNTU/rs/pkg/bin/run.sh")" "umask=027: mode of run.sh (0755 asked)"
+assert_eq 640 "$(mode "$MNTU/rs/pkg/README.txt")" "umask=027: mode of README.txt (0644 asked)"
+assert_eq 640 "$(mode "$MNTU/theirs.sh")" "umask=027: a file another client made"
+zkfs_umount "$MNTU"
+assert_ok "rm -r rs/pkg" rm -r "$MNT/rs/pkg"
+
 info "the modes are this mount's memory: another mount shows the defaults"
 MNT2=$TEST_DIR/mnt2
 zkfs_mount "zookeeper://$ZK_HOSTPORT/m" "$MNT2"
@@ -109,7 +131,7 @@ assert_eq 644 "$(mode "$MNT2/pkg/bin/run.sh")" "second mount: mode of pkg/bin/ru
 assert_eq 755 "$(mode "$MNT2/pkg/bin")" "second mount: mode of pkg/bin"
 zkfs_umount "$MNT2"
 assert_eq 755 "$(mode "$MNT/pkg/bin/run.sh")" "first mount: mode of pkg/bin/run.sh, still"
-assert_eq "cpp.sh inst.sh new.sh pkg rs theirs.sh" "$(zkctl ls /m | paste -sd' ' -)" \
+assert_eq "cpp.sh final inst.sh new.sh pkg rs theirs.sh" "$(zkctl ls /m | paste -sd' ' -)" \
 	"children of /m after every tool"
 
 # ------------------------------------------------ real znodes named like the virtual files

@@ -2,7 +2,7 @@
  * test_fswrite — writing (SPEC.md §5) on the in-memory backend: write buffers
  * committed at flush with one write, versioned commits (ESTALE), O_TRUNC,
  * O_APPEND, max_size (EFBIG), deferred creates, the namespace (mkdir, unlink,
- * rmdir, rename as one multi), setattr, and -o ro. Every check looks at the
+ * rmdir, rename as one multi), setattr, and -o ro. Modes: test_fsmodes. Every check looks at the
  * backend's tree (memback_stat, its write counter) as ground truth.
  */
 #include <errno.h>
@@ -502,138 +502,6 @@ static void test_setattr_allows_what_changes_nothing(void **state)
 }
 
 /* install(1): a new file, chmod 0600 then 0644; the mode is shown while held. */
-static mode_t mode_of(struct fx *fx, const char *name)
-{
-	return lookup_entry(fx, NODE_ROOT_INO, name).attr.st_mode & 07777;
-}
-
-static void chmod_(struct fx *fx, uint64_t ino, mode_t mode, int expect)
-{
-	struct stat want = { 0 }, st;
-	double t;
-
-	want.st_mode = S_IFREG | mode;
-	assert_int_equal(fs_setattr(fx->fs, ino, FS_SET_MODE, &want, NULL, &st, &t), expect);
-}
-
-static void test_chmod_of_a_file_this_mount_made_is_kept_for_the_mount(void **state)
-{
-	struct fx *fx = *state;
-	struct stat want = { 0 }, st;
-	struct fs_file *fh;
-	double t;
-	uint64_t f;
-	size_t w;
-
-	fh = creat_(fx, "inst.conf", O_WRONLY | O_CREAT | O_EXCL, &f);
-	w = writes(fx);
-	want.st_mode = S_IFREG | 0600;
-	assert_int_equal(fs_setattr(fx->fs, f, FS_SET_MODE, &want, fh, &st, &t), 0);
-	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(fs_getattr(fx->fs, f, &st, &t), 0);
-	assert_int_equal(st.st_mode & 07777, 0600);
-	want.st_mode = S_IFREG | 0755;
-	assert_int_equal(fs_setattr(fx->fs, f, FS_SET_MODE, &want, fh, &st, &t), 0);
-	assert_int_equal(mode_of(fx, "inst.conf"), 0755);
-	assert_int_equal(fs_flush(fx->fs, fh), 0);
-	fs_release(fx->fs, fh);
-	assert_int_equal(writes(fx), w);       /* a mode is never sent to ZooKeeper */
-	fs_forget(fx->fs, f, 2);
-	/* Forgotten by the kernel (tar's file is closed): still shown, and the
-	 * mode can still be changed. */
-	f = lookup(fx, NODE_ROOT_INO, "inst.conf");
-	assert_int_equal(mode_of(fx, "inst.conf"), 0755);
-	chmod_(fx, f, 0700, 0);
-	assert_int_equal(mode_of(fx, "inst.conf"), 0700);
-	fs_forget(fx->fs, f, 2);
-	/* Deleted and made again by another client: its own, the default. */
-	assert_int_equal(memback_delete(fx->m, BASE "/inst.conf"), 0);
-	mk(fx, "inst.conf", "theirs", false);
-	f = lookup(fx, NODE_ROOT_INO, "inst.conf");
-	assert_int_equal(mode_of(fx, "inst.conf"), 0644);
-	chmod_(fx, f, 0755, EPERM);
-	fs_forget(fx->fs, f, 2);
-}
-
-static void test_create_and_mkdir_show_the_mode_they_were_given(void **state)
-{
-	struct fx *fx = *state;
-	struct fs_open_reply r;
-	struct fs_entry e;
-	struct fs_file *fh;
-	uint64_t d;
-
-	/* tar: created 0700 (umask 022 of the fixture applies), then chmod. */
-	assert_int_equal(fs_create(fx->fs, NODE_ROOT_INO, "run.sh", O_WRONLY | O_CREAT | O_EXCL,
-				   0777, 0, &e, &fh, &r), 0);
-	assert_int_equal(e.attr.st_mode & 07777, 0755);
-	assert_int_equal(fs_flush(fx->fs, fh), 0);
-	fs_release(fx->fs, fh);
-	fs_forget(fx->fs, e.ino, 1);
-	assert_int_equal(mode_of(fx, "run.sh"), 0755);
-	assert_int_equal(fs_mkdir(fx->fs, NODE_ROOT_INO, "priv", 0700, &e), 0);
-	d = e.ino;
-	assert_int_equal(e.attr.st_mode, S_IFDIR | 0700);
-	fs_forget(fx->fs, d, 1);
-	assert_int_equal(lookup_entry(fx, NODE_ROOT_INO, "priv").attr.st_mode, S_IFDIR | 0700);
-	/* An existing file opened by create keeps what it shows. */
-	mk(fx, "old.conf", "x", false);
-	assert_int_equal(fs_create(fx->fs, NODE_ROOT_INO, "old.conf", O_WRONLY | O_CREAT,
-				   0700, 0, &e, &fh, &r), 0);
-	assert_int_equal(e.attr.st_mode & 07777, 0644);
-	fs_release(fx->fs, fh);
-	fs_forget(fx->fs, e.ino, 1);
-}
-
-static void test_rename_moves_the_mode_with_the_file(void **state)
-{
-	struct fx *fx = *state;
-	struct fs_file *fh;
-	uint64_t f;
-
-	/* rsync -a: a temporary file, its mode, then a rename over the target. */
-	mk(fx, "app.sh", "old", false);
-	fh = creat_(fx, ".app.sh.XYZ", O_WRONLY | O_CREAT | O_EXCL, &f);
-	wr(fx, fh, "#!/bin/sh\n", 0);
-	assert_int_equal(fs_flush(fx->fs, fh), 0);
-	fs_release(fx->fs, fh);
-	chmod_(fx, f, 0755, 0);
-	fs_forget(fx->fs, f, 1);     /* the kernel may have let go of it already */
-	assert_int_equal(fs_rename(fx->fs, NODE_ROOT_INO, ".app.sh.XYZ", NODE_ROOT_INO, "app.sh",
-				   0, 0), 0);
-	assert_int_equal(mode_of(fx, "app.sh"), 0755);
-	assert_value(fx, "app.sh", "#!/bin/sh\n");
-	assert_int_equal(fs_create(fx->fs, NODE_ROOT_INO, ".app.sh.XYZ", O_WRONLY | O_CREAT |
-				   O_EXCL, 0644, 0, &(struct fs_entry){ 0 }, &fh,
-				   &(struct fs_open_reply){ 0 }), 0);
-	fs_release(fx->fs, fh);
-	assert_int_equal(mode_of(fx, ".app.sh.XYZ"), 0644);   /* the old name's mode left */
-}
-
-static void test_rmdir_removes_a_shadowed_datafile_znode_with_its_directory(void **state)
-{
-	struct fx *fx = *state;
-	size_t w;
-
-	mk(fx, "h", "", false);
-	mk(fx, "h/.data", "hidden", false);
-	mk(fx, "h/.data/kid", "k", false);
-	assert_listing(fx, lookup(fx, NODE_ROOT_INO, "h"), ". ..");
-	w = writes(fx);
-	assert_int_equal(fs_rmdir(fx->fs, NODE_ROOT_INO, "h"), 0);
-	assert_int_equal(writes(fx), w + 1);           /* one multi */
-	assert_false(exists(fx, "h/.data/kid"));
-	assert_false(exists(fx, "h/.data"));
-	assert_false(exists(fx, "h"));
-	/* Anything else below it still makes it not empty. */
-	mk(fx, "g", "", false);
-	mk(fx, "g/.data", "hidden", false);
-	mk(fx, "g/kid", "k", false);
-	assert_int_equal(fs_rmdir(fx->fs, NODE_ROOT_INO, "g"), ENOTEMPTY);
-	assert_true(exists(fx, "g/.data"));
-	assert_true(exists(fx, "g/kid"));
-}
-
 static void test_truncate_by_path_and_by_handle(void **state)
 {
 	struct fx *fx = *state;
@@ -719,10 +587,6 @@ int main(void)
 		T(test_rename_of_a_directory_moves_its_subtree_in_one_multi),
 		T(test_rename_of_a_directory_too_big_is_exdev),
 		T(test_setattr_allows_what_changes_nothing),
-		T(test_chmod_of_a_file_this_mount_made_is_kept_for_the_mount),
-		T(test_create_and_mkdir_show_the_mode_they_were_given),
-		T(test_rename_moves_the_mode_with_the_file),
-		T(test_rmdir_removes_a_shadowed_datafile_znode_with_its_directory),
 		T(test_truncate_by_path_and_by_handle),
 		cmocka_unit_test_setup_teardown(test_ro_refuses_every_modifying_call, fx_setup_ro,
 						fx_teardown),
