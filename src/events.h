@@ -23,8 +23,6 @@
 
 #include "backend.h"
 
-#define EVENTS_NAME ".events"
-
 struct events_hooks {
 	/* Answer a parked read with `len` bytes (0: EOF). */
 	void (*answer)(void *ctx, void *req, const char *buf, size_t len);

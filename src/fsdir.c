@@ -57,7 +57,7 @@ static int cmp_dirent(const void *a, const void *b)
 static bool shadowed(struct fs *fs, bool root, const char *name)
 {
 	return strcmp(name, fs->cfg.datafile) == 0 ||
-	       (root && fs_virt_ino(NODE_ROOT_INO, name));
+	       (root && vfile_by_name(NODE_ROOT_INO, name));
 }
 
 /* Fetch, in one batch, the children whose facts are not cached. Lock held;
@@ -226,13 +226,15 @@ static int build(struct fs *fs, struct node *n, struct fs_dir *dh, bool *keep_ca
 	if (!(d = dir_add(dh, ".."))) { rc = ENOMEM; goto out; }
 	d->entry.attr.st_ino = NODE_ROOT_INO;
 	d->entry.attr.st_mode = S_IFDIR;
-	/* `.events` is reachable by name only: a reader of it blocks until the
-	 * next transition, and `grep -r`, `cp -a` or `tar` of the root would
-	 * hang there for good (docs/SEMANTICS.md). */
-	if (root) {
-		if (!(d = dir_add(dh, VIRT_STATE_NAME))) { rc = ENOMEM; goto out; }
-		d->entry.ino = NODE_STATE_INO;
-		fs_fill_virt_attr(fs, d->entry.ino, &d->entry.attr);
+	/* The virtual files the table lists (vfile.h). */
+	for (size_t i = 0; root && vfile_at(i); i++) {
+		const struct vfile *v = vfile_at(i);
+
+		if (!v->listed)
+			continue;
+		if (!(d = dir_add(dh, v->name))) { rc = ENOMEM; goto out; }
+		d->entry.ino = v->ino;
+		vfile_attr(fs, v, &d->entry.attr);
 		d->entry.entry_timeout = fs->cfg.cache_timeout;
 	}
 	if (facts.stat.data_length > 0) {
@@ -361,7 +363,7 @@ void fs_dirent_ref(struct fs *fs, const struct fs_dirent *d)
 {
 	struct node *n;
 
-	if (d->entry.ino == 0 || fs_is_virt_ino(d->entry.ino))
+	if (d->entry.ino == 0 || vfile_by_ino(d->entry.ino))
 		return;
 	node_lock(fs->nt);
 	n = node_by_ino(fs->nt, d->entry.ino);

@@ -17,13 +17,12 @@
 #include "log.h"
 #include "readlog.h"
 
-static struct fs_file *fh_new(struct fs *fs, enum node_kind kind)
+static struct fs_file *fh_new(struct fs *fs)
 {
 	struct fs_file *fh = calloc(1, sizeof(*fh));
 
 	if (!fh)
 		return NULL;
-	fh->kind = kind;
 	fh->refs = 1;
 	pthread_mutex_init(&fh->mu, NULL);
 	pthread_mutex_lock(&fs->files_mu);
@@ -92,25 +91,22 @@ static int writable_init(struct fs *fs, struct fs_file *fh, struct node *n,
 	return 0;
 }
 
-/* `.state`: its text at open. `.events`: a reader of the transitions from
- * now on, a stream (no offsets). */
-static int open_virt(struct fs *fs, uint64_t ino, int flags, struct fs_file **fhp,
+/* A virtual file (vfile.h): read-only, its content as its open makes it. */
+static int open_virt(struct fs *fs, const struct vfile *v, int flags, struct fs_file **fhp,
 		     struct fs_open_reply *reply)
 {
 	struct fs_file *fh;
+	int rc;
 
 	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))
-		return EACCES;
-	fh = fh_new(fs, ino == NODE_STATE_INO ? NK_STATE : NK_EVENTS);
+		return v->write_err;
+	fh = fh_new(fs);
 	if (!fh)
 		return ENOMEM;
-	if (ino == NODE_STATE_INO) {
-		fh->text_len = virt_state_text(&fs->virt, fh->text, sizeof(fh->text));
-	} else if (!(fh->reader = events_open(fs->events))) {
+	rc = v->open(fs, fh, reply);
+	if (rc) {
 		fs_release(fs, fh);
-		return ENOMEM;
-	} else {
-		reply->nonseekable = true;
+		return rc;
 	}
 	reply->direct_io = true;
 	reply->noflush = true;
@@ -135,6 +131,7 @@ static void note_read(struct fs *fs, pid_t pid, const struct node *n,
 int fs_open(struct fs *fs, uint64_t ino, int flags, pid_t pid, struct fs_file **fhp,
 	    struct fs_open_reply *reply)
 {
+	const struct vfile *v;
 	bool writing = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
 	struct zfetch f = { 0 };
 	struct facts facts;
@@ -145,8 +142,8 @@ int fs_open(struct fs *fs, uint64_t ino, int flags, pid_t pid, struct fs_file **
 	memset(reply, 0, sizeof(*reply));
 	if ((rc = fs_gone(fs)) != 0)
 		return rc;
-	if (fs_is_virt_ino(ino))
-		return open_virt(fs, ino, flags, fhp, reply);
+	if ((v = vfile_by_ino(ino)) != NULL)
+		return open_virt(fs, v, flags, fhp, reply);
 	if (writing && fs->cfg.ro)
 		return EROFS;
 	node_lock(fs->nt);
@@ -158,7 +155,7 @@ int fs_open(struct fs *fs, uint64_t ino, int flags, pid_t pid, struct fs_file **
 		rc = EACCES;
 	if (rc == 0 && n->kind != NK_DATAFILE && !(flags & O_TRUNC))
 		note_read(fs, pid, n, &facts);
-	fh = rc ? NULL : fh_new(fs, n->kind);
+	fh = rc ? NULL : fh_new(fs);
 	if (rc == 0 && !fh)
 		rc = ENOMEM;
 	if (rc == 0 && writing) {
@@ -268,7 +265,7 @@ int fs_create(struct fs *fs, uint64_t parent, const char *name, int flags, unsig
 	}
 	if (rc == 0)
 		rc = file_entry(fs, e, &facts, made, mode, out, &n);
-	if (rc == 0 && !(fh = fh_new(fs, NK_FILE)))
+	if (rc == 0 && !(fh = fh_new(fs)))
 		rc = ENOMEM;
 	if (rc == 0 && !made && !(flags & O_TRUNC))
 		note_read(fs, pid, n, &facts);
@@ -622,6 +619,7 @@ static int check_attrs(int to_set, const struct stat *want, const struct stat *h
 int fs_setattr(struct fs *fs, uint64_t ino, int to_set, const struct stat *want,
 	       struct fs_file *fh, struct stat *st, double *timeout)
 {
+	const struct vfile *v;
 	const int times = FS_SET_ATIME | FS_SET_MTIME;
 	struct zfetch f = { 0 };
 	struct facts facts;
@@ -630,10 +628,10 @@ int fs_setattr(struct fs *fs, uint64_t ino, int to_set, const struct stat *want,
 	int rc;
 
 	*timeout = 0;
-	if (fs_is_virt_ino(ino)) {
+	if ((v = vfile_by_ino(ino)) != NULL) {
 		if (to_set == 0 || (to_set & ~times))
-			return EACCES;
-		fs_fill_virt_attr(fs, ino, st);
+			return v->write_err;
+		vfile_attr(fs, v, st);
 		return 0;
 	}
 	if (fs->cfg.ro)

@@ -40,15 +40,22 @@ static enum node_kind kind_of(struct fs *fs, struct entry *e, const struct facts
 	return fs_kind_of(fs, e, facts);
 }
 
-/* The virtual files' names: `.state` and `.events` in the root, the datafile
- * anywhere. */
+/* The reserved names: the virtual files' (vfile.h), the datafile anywhere. */
 enum vname { VN_NONE, VN_VIRT, VN_DATA };
 
 static enum vname vname_of(struct fs *fs, uint64_t parent, const char *name)
 {
-	if (fs_virt_ino(parent, name))
+	if (vfile_by_name(parent, name))
 		return VN_VIRT;
 	return strcmp(name, fs->cfg.datafile) == 0 ? VN_DATA : VN_NONE;
+}
+
+/* The errno of a name operation on a virtual file's name, else 0. */
+static int virt_name_err(uint64_t parent, const char *name)
+{
+	const struct vfile *v = vfile_by_name(parent, name);
+
+	return v ? v->name_err : 0;
 }
 
 int fs_refuse(struct fs *fs)
@@ -156,8 +163,8 @@ int fs_unlink(struct fs *fs, uint64_t parent, const char *name, pid_t pid)
 		return rc;
 	if (fs->cfg.ro)
 		return EROFS;
-	if (vname_of(fs, parent, name) == VN_VIRT)
-		return EPERM;
+	if ((rc = virt_name_err(parent, name)) != 0)
+		return rc;
 	node_lock(fs->nt);
 	if (vname_of(fs, parent, name) == VN_DATA) {
 		rc = empty_datafile(fs, parent);
@@ -534,8 +541,9 @@ int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newpare
 		return EROFS;
 	if (flags & ~(unsigned)RENAME_NOREPLACE)
 		return EINVAL;     /* RENAME_EXCHANGE, RENAME_WHITEOUT */
-	if (vname_of(fs, parent, name) == VN_VIRT || vname_of(fs, newparent, newname) == VN_VIRT)
-		return EPERM;
+	if ((rc = virt_name_err(parent, name)) != 0 ||
+	    (rc = virt_name_err(newparent, newname)) != 0)
+		return rc;
 	if (vname_of(fs, parent, name) == VN_DATA || vname_of(fs, newparent, newname) == VN_DATA)
 		return EINVAL;
 	rc = settle_source(fs, parent, name, &w, &writers);

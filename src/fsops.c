@@ -221,35 +221,6 @@ void fs_node_attr(struct fs *fs, struct node *n, const struct zstat *zs,
 	}
 }
 
-uint64_t fs_virt_ino(uint64_t parent, const char *name)
-{
-	if (parent != NODE_ROOT_INO)
-		return 0;
-	if (strcmp(name, VIRT_STATE_NAME) == 0)
-		return NODE_STATE_INO;
-	return strcmp(name, EVENTS_NAME) == 0 ? NODE_EVENTS_INO : 0;
-}
-
-/* `.state`: its text's size; `.events`: a stream, size 0. Both change at
- * every transition. */
-void fs_fill_virt_attr(struct fs *fs, uint64_t ino, struct stat *a)
-{
-	char text[16];
-
-	memset(a, 0, sizeof(*a));
-	a->st_ino = ino;
-	a->st_mode = S_IFREG | (0444 & ~fs->cfg.umask);
-	a->st_nlink = 1;
-	a->st_uid = fs->cfg.uid;
-	a->st_gid = fs->cfg.gid;
-	if (ino == NODE_STATE_INO)
-		a->st_size = (off_t)virt_state_text(&fs->virt, text, sizeof(text));
-	a->st_blksize = 4096;
-	a->st_mtim = virt_state_changed(&fs->virt);
-	a->st_ctim = a->st_mtim;
-	a->st_atim = a->st_mtim;
-}
-
 double fs_timeout_for(struct fs *fs, bool cached)
 {
 	return cached ? fs->cfg.cache_timeout : 0.0;
@@ -383,6 +354,7 @@ static int lookup_datafile(struct fs *fs, struct node *pn, struct fs_entry *out)
 
 int fs_lookup(struct fs *fs, uint64_t parent, const char *name, struct fs_entry *out)
 {
+	const struct vfile *v;
 	struct zfetch f = { 0 };
 	struct facts facts;
 	struct node *pn, *n;
@@ -393,8 +365,9 @@ int fs_lookup(struct fs *fs, uint64_t parent, const char *name, struct fs_entry 
 	memset(out, 0, sizeof(*out));
 	if ((rc = fs_gone(fs)) != 0)
 		return rc;
-	if ((out->ino = fs_virt_ino(parent, name)) != 0) {
-		fs_fill_virt_attr(fs, out->ino, &out->attr);
+	if ((v = vfile_by_name(parent, name)) != NULL) {
+		out->ino = v->ino;
+		vfile_attr(fs, v, &out->attr);
 		out->entry_timeout = fs->cfg.cache_timeout;
 		return 0;
 	}
@@ -442,8 +415,8 @@ int fs_lookup(struct fs *fs, uint64_t parent, const char *name, struct fs_entry 
 
 void fs_forget(struct fs *fs, uint64_t ino, uint64_t nlookup)
 {
-	if (fs_is_virt_ino(ino))
-		return;
+	if (vfile_by_ino(ino))
+		return;       /* never counted */
 	node_forget(fs->nt, ino, nlookup);
 }
 
@@ -536,7 +509,7 @@ int fs_child(struct fs *fs, uint64_t parent, const char *name, bool creating,
 
 int fs_name_check(struct fs *fs, const struct node *pn, const char *name)
 {
-	if (fs_virt_ino(pn->ino, name))
+	if (vfile_by_name(pn->ino, name))
 		return EEXIST;
 	if (strcmp(name, fs->cfg.datafile) == 0)
 		return EEXIST;
@@ -550,13 +523,14 @@ int fs_name_check(struct fs *fs, const struct node *pn, const char *name)
 
 int fs_getattr(struct fs *fs, uint64_t ino, struct stat *st, double *timeout)
 {
+	const struct vfile *v;
 	struct zfetch f = { 0 };
 	struct facts facts;
 	struct node *n;
 	int rc;
 
-	if (fs_is_virt_ino(ino)) {
-		fs_fill_virt_attr(fs, ino, st);
+	if ((v = vfile_by_ino(ino)) != NULL) {
+		vfile_attr(fs, v, st);
 		*timeout = 0;
 		return 0;
 	}

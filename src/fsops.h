@@ -4,7 +4,8 @@
  * ops.c turns the results into FUSE replies (compute, then reply).
  *
  * fsops works on a struct backend (backend.h), the node table (node.h) and the
- * virtual files (virt.h). It holds the table lock only between round trips.
+ * virtual files' table (vfile.h, with the state of virt.h and the stream of
+ * events.h). It holds the table lock only between round trips.
  *
  * Mapping (SPEC.md §3): a znode with children is a directory; an ephemeral
  * znode or one with data is a file; one with neither data nor children is a
@@ -163,7 +164,8 @@ void fs_release(struct fs *fs, struct fs_file *fh);
 /* Free a handle the kernel never got (its open or create reply failed):
  * nothing it owes is committed. */
 void fs_discard(struct fs *fs, struct fs_file *fh);
-/* The `.events` reader of a handle (events.h), NULL for any other file. */
+/* The stream reader of a virtual file's handle (vfile.h, events.h: `.events`),
+ * NULL for any other file. */
 struct events_reader *fs_file_events(const struct fs_file *fh);
 
 /* Namespace. All fail with EROFS under -o ro and EINVAL for names ZooKeeper

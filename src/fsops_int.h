@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include "fsops.h"
+#include "vfile.h"
 
 struct fs {
 	struct fs_config cfg;     /* const; strings owned */
@@ -40,11 +41,10 @@ struct facts {
 
 /* An open file (fsfile.c). */
 struct fs_file {
-	enum node_kind kind;      /* const */
 	struct zdata *data;       /* const: read-only handles, the value at open */
-	size_t text_len;          /* const: .state, its text at open */
+	size_t text_len;          /* const: a virtual file's snapshot (vfile.h) */
 	char text[16];
-	struct events_reader *reader; /* const: .events */
+	struct events_reader *reader; /* const: a virtual file's stream (vfile.h) */
 	struct fs_file *prev, *next;  /* fs->files_mu */
 	unsigned refs;                /* fs->files_mu: the kernel's (until release) +
 	                               * a rename settling the handle (fs_file_put) */
@@ -94,15 +94,6 @@ void fs_made_mode(struct fs *fs, struct entry *e, enum node_kind kind, unsigned 
 void fs_node_attr(struct fs *fs, struct node *n, const struct zstat *zs,
 		  struct stat *a);
 
-/* struct stat of `.state`. */
-void fs_fill_virt_attr(struct fs *fs, uint64_t ino, struct stat *a);
-/* The inode of a virtual file `name` in `parent` (.state, .events in the
- * root), or 0. */
-uint64_t fs_virt_ino(uint64_t parent, const char *name);
-static inline bool fs_is_virt_ino(uint64_t ino)
-{
-	return ino == NODE_STATE_INO || ino == NODE_EVENTS_INO;
-}
 
 /* Borrow the cached facts of a valid entry. */
 void fs_facts_from_entry(const struct entry *e, struct facts *out);

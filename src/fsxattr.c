@@ -61,7 +61,7 @@ int fs_getxattr(struct fs *fs, uint64_t ino, const char *name, char **value, siz
 	size_t key;
 	int rc;
 
-	if (fs_is_virt_ino(ino) || strncmp(name, XATTR_PREFIX, strlen(XATTR_PREFIX)) != 0)
+	if (vfile_by_ino(ino) || strncmp(name, XATTR_PREFIX, strlen(XATTR_PREFIX)) != 0)
 		return ENODATA;
 	name += strlen(XATTR_PREFIX);
 	for (key = 0; key < NKEYS && strcmp(name, xattr_keys[key]) != 0; key++)

@@ -4,8 +4,8 @@
  * Three ID spaces, explained once:
  *   - ino (fuse_ino_t): what the kernel holds. Allocated from a counter and never
  *     reused during a mount, so the generation is always 1. NODE_ROOT_INO (1) is
- *     the base path, NODE_STATE_INO (2) is `.state`; znode-backed inodes start
- *     at NODE_FIRST_INO.
+ *     the base path; 2 .. NODE_FIRST_INO - 1 are the virtual files' (vfile.h,
+ *     never in this table); znode-backed inodes start at NODE_FIRST_INO.
  *   - znode path: what ZooKeeper knows. The table holds one *entry* per path it
  *     has asked about: the cached facts (stat, data, children, or "absent"),
  *     each backed by a watch, and an epoch bumped by every watch event on it.
@@ -38,8 +38,6 @@
 #include "zdata.h"
 
 #define NODE_ROOT_INO   1u
-#define NODE_STATE_INO  2u
-#define NODE_EVENTS_INO 3u
 #define NODE_FIRST_INO  16u
 
 /* The table frees the entries nothing refers to (no inode, pin or deferred
@@ -51,8 +49,6 @@ enum node_kind {
 	NK_DIR,        /* a znode shown as a directory */
 	NK_FILE,       /* a znode shown as a file */
 	NK_DATAFILE,   /* the `.data` file of a directory: its znode's data */
-	NK_STATE,      /* `.state` */
-	NK_EVENTS,     /* `.events` */
 };
 
 enum notice_kind {

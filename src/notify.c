@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "vfile.h"
 
 struct item {
 	struct item *next;
@@ -147,7 +148,7 @@ int notify_start(struct notify *q, struct fuse_session *se, const char *mountpoi
 	int rc;
 
 	q->se = se;
-	if (asprintf(&q->state_path, "%s/.state", mountpoint) < 0)
+	if (asprintf(&q->state_path, "%s/%s", mountpoint, vfile_by_ino(VFILE_STATE_INO)->name) < 0)
 		return ENOMEM;
 	rc = pthread_create(&q->thread, NULL, notify_main, q);
 	if (rc == 0) {

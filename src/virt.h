@@ -16,8 +16,6 @@
 
 #include "backend.h"
 
-#define VIRT_STATE_NAME ".state"
-
 struct virt {
 	pthread_mutex_t lock;
 	enum zstate state;        /* lock */

@@ -16,6 +16,7 @@
 #include "fsops.h"
 #include "memback.h"
 #include "sink.h"
+#include "vfile.h"
 
 #define BASE "/asab"
 #define UID 1234

@@ -116,8 +116,8 @@ static void test_real_children_named_like_virtual_files_are_shadowed(void **stat
 	mk(fx, "d", "d data", false);
 	mk(fx, "d/.data", "child data", false);
 
-	assert_int_equal(lookup(fx, NODE_ROOT_INO, ".state"), NODE_STATE_INO);
-	assert_content(fx, NODE_STATE_INO, "LOST\n");
+	assert_int_equal(lookup(fx, NODE_ROOT_INO, ".state"), VFILE_STATE_INO);
+	assert_content(fx, VFILE_STATE_INO, "LOST\n");
 	assert_content(fx, lookup(fx, NODE_ROOT_INO, ".data"), "root data");
 	d = lookup(fx, NODE_ROOT_INO, "d");
 	assert_content(fx, lookup(fx, d, ".data"), "d data");
@@ -317,7 +317,7 @@ static void test_lookup_counts_and_forget_free_the_inode(void **state)
 	fs_forget(fx->fs, f, 1);
 	assert_null(table_node(fx, f));
 	assert_int_equal(node_count_inodes(fs_table(fx->fs)), before);
-	fs_forget(fx->fs, NODE_STATE_INO, 1);      /* .state is not counted: ignored */
+	fs_forget(fx->fs, VFILE_STATE_INO, 1);      /* .state is not counted: ignored */
 }
 
 /* ---- errors ---- */

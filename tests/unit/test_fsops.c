@@ -167,11 +167,11 @@ static void test_state_is_ino_2_and_reads_LOST_at_first(void **state)
 	struct stat st;
 	double timeout;
 
-	assert_int_equal(e.ino, NODE_STATE_INO);
+	assert_int_equal(e.ino, VFILE_STATE_INO);
 	assert_int_equal(e.attr.st_mode, S_IFREG | 0444);
 	assert_int_equal(e.attr.st_size, 5);
-	assert_content(fx, NODE_STATE_INO, "LOST\n");
-	assert_int_equal(fs_getattr(fx->fs, NODE_STATE_INO, &st, &timeout), 0);
+	assert_content(fx, VFILE_STATE_INO, "LOST\n");
+	assert_int_equal(fs_getattr(fx->fs, VFILE_STATE_INO, &st, &timeout), 0);
 	assert_int_equal(st.st_size, 5);
 	assert_int_equal(fetches(fx), 0);
 }
@@ -183,11 +183,11 @@ static void test_state_reads_CONNECTED_once_connected(void **state)
 	double timeout;
 
 	assert_true(fs_on_state(fx->fs, ZS_CONNECTED, false));
-	assert_content(fx, NODE_STATE_INO, "CONNECTED\n");
-	assert_int_equal(fs_getattr(fx->fs, NODE_STATE_INO, &st, &timeout), 0);
+	assert_content(fx, VFILE_STATE_INO, "CONNECTED\n");
+	assert_int_equal(fs_getattr(fx->fs, VFILE_STATE_INO, &st, &timeout), 0);
 	assert_int_equal(st.st_size, 10);
 	assert_true(fs_on_state(fx->fs, ZS_SUSPENDED, false));
-	assert_content(fx, NODE_STATE_INO, "SUSPENDED\n");
+	assert_content(fx, VFILE_STATE_INO, "SUSPENDED\n");
 }
 
 static void test_on_state_reports_only_changes(void **state)
@@ -206,18 +206,18 @@ static void test_state_open_is_direct_io(void **state)
 	struct fs_open_reply r;
 	struct fs_file *fh;
 
-	assert_int_equal(fs_open(fx->fs, NODE_STATE_INO, O_RDONLY, 0, &fh, &r), 0);
+	assert_int_equal(fs_open(fx->fs, VFILE_STATE_INO, O_RDONLY, 0, &fh, &r), 0);
 	assert_true(r.direct_io);
 	assert_false(r.keep_cache);
 	assert_true(r.noflush);
 	assert_false(r.nonseekable);
 	fs_release(fx->fs, fh);
 	/* .events: a stream */
-	assert_int_equal(fs_open(fx->fs, NODE_EVENTS_INO, O_RDONLY, 0, &fh, &r), 0);
+	assert_int_equal(fs_open(fx->fs, VFILE_EVENTS_INO, O_RDONLY, 0, &fh, &r), 0);
 	assert_true(r.direct_io && r.noflush && r.nonseekable);
 	assert_non_null(fs_file_events(fh));
 	fs_release(fx->fs, fh);
-	assert_int_equal(fs_open(fx->fs, NODE_EVENTS_INO, O_WRONLY, 0, &fh, &r), EACCES);
+	assert_int_equal(fs_open(fx->fs, VFILE_EVENTS_INO, O_WRONLY, 0, &fh, &r), EACCES);
 }
 
 /* ---- the negative cache ---- */
@@ -580,7 +580,7 @@ static void test_unknown_xattr_is_ENODATA(void **state)
 	assert_int_equal(fs_getxattr(fx->fs, f, "user.zookeeper.nope", &value, &len), ENODATA);
 	assert_int_equal(fs_getxattr(fx->fs, f, "user.other", &value, &len), ENODATA);
 	assert_int_equal(fs_getxattr(fx->fs, f, "security.selinux", &value, &len), ENODATA);
-	assert_int_equal(fs_getxattr(fx->fs, NODE_STATE_INO, "user.zookeeper.version", &value,
+	assert_int_equal(fs_getxattr(fx->fs, VFILE_STATE_INO, "user.zookeeper.version", &value,
 				     &len), ENODATA);
 	assert_null(value);
 }

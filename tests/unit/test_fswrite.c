@@ -495,8 +495,8 @@ static void test_setattr_allows_what_changes_nothing(void **state)
 	assert_int_equal(fs_setattr(fx->fs, f, FS_SET_UID, &want, NULL, &st, &t), EPERM);
 	assert_int_equal(fs_setattr(fx->fs, f, FS_SET_OTHER, &want, NULL, &st, &t), EPERM);
 	/* .state: times only. */
-	assert_int_equal(fs_setattr(fx->fs, NODE_STATE_INO, FS_SET_MTIME, &want, NULL, &st, &t), 0);
-	assert_int_equal(fs_setattr(fx->fs, NODE_STATE_INO, FS_SET_SIZE, &want, NULL, &st, &t),
+	assert_int_equal(fs_setattr(fx->fs, VFILE_STATE_INO, FS_SET_MTIME, &want, NULL, &st, &t), 0);
+	assert_int_equal(fs_setattr(fx->fs, VFILE_STATE_INO, FS_SET_SIZE, &want, NULL, &st, &t),
 			 EACCES);
 	assert_int_equal(writes(fx), w);
 }
@@ -555,8 +555,8 @@ static void test_ro_refuses_every_modifying_call(void **state)
 	assert_int_equal(fs_setattr(fx->fs, f, FS_SET_MTIME, &want, NULL, &st, &t), EROFS);
 	assert_int_equal(fs_refuse(fx->fs), EROFS);
 	/* .state is read-only on any mount, and its times still work. */
-	assert_int_equal(fs_open(fx->fs, NODE_STATE_INO, O_WRONLY, 0, &fh, &r), EACCES);
-	assert_int_equal(fs_setattr(fx->fs, NODE_STATE_INO, FS_SET_MTIME, &want, NULL, &st, &t), 0);
+	assert_int_equal(fs_open(fx->fs, VFILE_STATE_INO, O_WRONLY, 0, &fh, &r), EACCES);
+	assert_int_equal(fs_setattr(fx->fs, VFILE_STATE_INO, FS_SET_MTIME, &want, NULL, &st, &t), 0);
 	assert_int_equal(memback_write_count(fx->m), 0);
 }
 
