@@ -369,6 +369,16 @@ static int delete_with_shadowed(struct fs *fs, struct entry *e, const struct zst
 	return rc;
 }
 
+/* A rename's multi failed. The backend logged the failure with the path and
+ * the ZooKeeper error, as a warning unless it is a lost race (ESTALE: a
+ * version moved), which it logs for debugging only: that one is worth a
+ * warning here, once, with what the rename was. */
+static void log_lost_race(const char *from, const char *to, const char *path, int rc)
+{
+	if (rc == ESTALE)
+		log_warn("rename %s -> %s: %s changed meanwhile: nothing renamed", from, to, path);
+}
+
 /* The ops of a directory rename: [delete the empty target], create the new
  * subtree, delete the old one (children first), each delete checked against
  * the version read. ops[] holds 2 * t->n + 1; new paths go to newp[]. */
@@ -416,8 +426,7 @@ static int rename_dir(struct fs *fs, const char *from, const char *to,
 		log_info("%s: too big to rename in one request (%zu znodes so far): EXDEV",
 			 from, t.n);
 	else if (rc && nops)
-		log_warn("rename %s -> %s: %s failed: %s", from, to, ops[failed].path,
-			 strerror(rc));
+		log_lost_race(from, to, ops[failed].path, rc);
 	for (size_t i = 0; newp && i < t.n; i++)
 		free(newp[i]);
 	free(newp);
@@ -440,8 +449,7 @@ static int rename_file(struct fs *fs, const char *from, const char *to,
 	ops[1] = (struct zop){ .type = ZOP_DELETE, .path = from, .version = src->stat.version };
 	rc = fs->be.ops->multi(fs->be.impl, ops, 2, &failed);
 	if (rc)
-		log_warn("rename %s -> %s: %s failed: %s", from, to, ops[failed].path,
-			 strerror(rc));
+		log_lost_race(from, to, ops[failed].path, rc);
 	return rc;
 }
 

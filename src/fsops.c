@@ -1,3 +1,8 @@
+/*
+ * fsops — the mapping of znodes to files and directories, the facts of one
+ * request, attributes, lookup, getattr and forget (contract in fsops.h and
+ * fsops_int.h). The bottom of the fs files: it calls none of the others.
+ */
 #include "fsops.h"
 
 #include <errno.h>
@@ -10,127 +15,9 @@
 #include "log.h"
 #include "readlog.h"
 
-/* ---- creation and events ---- */
-
-/* The node table dropped facts: their watches go too (node.h). Lock held;
- * the backend's unwatch sends nothing and waits for nothing. */
-static void unwatch(void *ctx, const char *path)
-{
-	struct fs *fs = ctx;
-
-	fs->be.ops->unwatch(fs->be.impl, path);
-}
-
-struct fs *fs_new(const struct fs_config *cfg, struct backend be, notice_fn sink,
-		  void *sink_ctx)
-{
-	struct fs *fs = calloc(1, sizeof(*fs));
-
-	if (!fs)
-		return NULL;
-	fs->cfg = *cfg;
-	fs->cfg.base = strdup(cfg->base);
-	fs->cfg.datafile = strdup(cfg->datafile);
-	fs->be = be;
-	pthread_mutex_init(&fs->files_mu, NULL);
-	fs->nt = node_table_new(cfg->base, sink, sink_ctx);
-	virt_init(&fs->virt);
-	fs->events = events_new(cfg->events_hooks);
-	fs->reads = readlog_new();
-	if (!fs->cfg.base || !fs->cfg.datafile || !fs->nt || !fs->events || !fs->reads) {
-		fs_free(fs);
-		return NULL;
-	}
-	if (be.ops->unwatch)
-		node_set_watch_budget(fs->nt, cfg->watch_budget, unwatch, fs);
-	return fs;
-}
-
-void fs_free(struct fs *fs)
-{
-	if (!fs)
-		return;
-	while (fs->files)             /* open when the mount ended: commit nothing */
-		fs_discard(fs, fs->files);
-	pthread_mutex_destroy(&fs->files_mu);
-	node_table_free(fs->nt);
-	events_free(fs->events);
-	readlog_free(fs->reads);
-	virt_destroy(&fs->virt);
-	free((char *)fs->cfg.base);
-	free((char *)fs->cfg.datafile);
-	free(fs);
-}
-
-struct node_table *fs_table(struct fs *fs)
-{
-	return fs->nt;
-}
-
-struct virt *fs_virt(struct fs *fs)
-{
-	return &fs->virt;
-}
-
-struct events *fs_events(struct fs *fs)
-{
-	return fs->events;
-}
-
-void fs_detach(struct fs *fs)
-{
-	atomic_store(&fs->detached, true);
-	events_end(fs->events);
-}
-
 int fs_gone(struct fs *fs)
 {
 	return atomic_load(&fs->detached) ? ENOTCONN : 0;
-}
-
-static bool has_extension(const char *name);
-static bool is_root_entry(struct fs *fs, const struct entry *e);
-
-/* Whether `ev` leaves the type e's name shows as it is (fs_kind_of), judged
- * from the facts of before it (kind_stable_fn, node.h). A data change turns
- * only a childless, extensionless znode between file and directory (empty:
- * a directory); a change of children only one whose data or name makes it a
- * file when it has none. Creation and deletion always change the name. */
-static bool kind_stable(void *ctx, const struct entry *e, enum zevent ev)
-{
-	struct fs *fs = ctx;
-
-	if (!e->valid || !e->node || (ev != ZEV_CHANGED && ev != ZEV_CHILD))
-		return false;
-	if (is_root_entry(fs, e) || e->stat.ephemeral_owner != 0 ||
-	    node_made_is(e, e->stat.czxid))
-		return true;
-	if (ev == ZEV_CHANGED)
-		return e->stat.num_children > 0 || has_extension(e->name);
-	return e->stat.data_length == 0 && !has_extension(e->name);
-}
-
-void fs_on_watch(struct fs *fs, enum zevent ev, const char *path)
-{
-	node_on_watch(fs->nt, ev, path, kind_stable, fs);
-}
-
-void fs_on_rejected(struct fs *fs)
-{
-	node_unwatch_all(fs->nt);
-}
-
-bool fs_on_state(struct fs *fs, enum zstate state, bool expired)
-{
-	struct timespec now;
-
-	if (expired)
-		node_on_expired(fs->nt);
-	clock_gettime(CLOCK_REALTIME, &now);
-	if (!virt_set_state(&fs->virt, state, &now))
-		return false;
-	events_push(fs->events, state);
-	return true;
 }
 
 /* ---- the mapping ---- */
@@ -148,6 +35,25 @@ static bool has_extension(const char *name)
 static bool is_root_entry(struct fs *fs, const struct entry *e)
 {
 	return node_root(fs->nt)->entry == e;
+}
+
+/* Whether `ev` leaves the type e's name shows as it is (fs_kind_of), judged
+ * from the facts of before it (kind_stable_fn, node.h). A data change turns
+ * only a childless, extensionless znode between file and directory (empty:
+ * a directory); a change of children only one whose data or name makes it a
+ * file when it has none. Creation and deletion always change the name. */
+bool fs_kind_stable(void *ctx, const struct entry *e, enum zevent ev)
+{
+	struct fs *fs = ctx;
+
+	if (!e->valid || !e->node || (ev != ZEV_CHANGED && ev != ZEV_CHILD))
+		return false;
+	if (is_root_entry(fs, e) || e->stat.ephemeral_owner != 0 ||
+	    node_made_is(e, e->stat.czxid))
+		return true;
+	if (ev == ZEV_CHANGED)
+		return e->stat.num_children > 0 || has_extension(e->name);
+	return e->stat.data_length == 0 && !has_extension(e->name);
 }
 
 enum node_kind fs_kind_of(struct fs *fs, const struct entry *e, const struct facts *f)

@@ -78,6 +78,10 @@ int fs_gone(struct fs *fs);
 /* The type a znode is shown as (SPEC.md §3). */
 enum node_kind fs_kind_of(struct fs *fs, const struct entry *e, const struct facts *f);
 
+/* Whether watch event `ev` leaves the type e's name shows as it is
+ * (kind_stable_fn, node.h; ctx is the fs). */
+bool fs_kind_stable(void *ctx, const struct entry *e, enum zevent ev);
+
 /* struct stat for inode `ino` of `kind` from a znode's stat. */
 void fs_fill_attr(struct fs *fs, uint64_t ino, enum node_kind kind,
 		  const struct zstat *zs, struct stat *a);
