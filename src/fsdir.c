@@ -187,108 +187,103 @@ static int check_size(struct fs *fs, const struct node *n, const struct facts *f
 }
 
 /* Build the listing of directory `n`. Lock held. */
-static int build(struct fs *fs, struct node *n, struct fs_dir *dh, bool *keep_cache)
+/* ".", "..", the listed virtual files of the root, then `.data` while the
+ * directory has data. *first: the index where sorting starts. Lock held. */
+static int add_fixed(struct fs *fs, struct node *n, struct fs_dir *dh,
+		     const struct facts *facts, size_t *first)
 {
-	struct zfetch df = { 0 }, *f = NULL;
-	struct child *c = NULL, **pending = NULL;
-	size_t npending, nf = 0;
-	struct facts facts;
 	struct fs_dirent *d;
-	size_t nc = 0;
-	bool root = n->ino == NODE_ROOT_INO, nowatch = false;
-	int rc;
 
-	rc = fs_node_facts(fs, n, &df, &facts);
-	if (rc == 0 && n->kind != NK_DIR)
-		rc = ENOTDIR;
-	if (rc == 0 && facts.noread)
-		rc = EACCES;      /* its children cannot be read: never an empty listing */
-	if (rc)
-		goto out;
-	rc = check_size(fs, n, &facts);
-	if (rc)
-		goto out;
-	int64_t version = facts.stat.mzxid > facts.stat.pzxid ? facts.stat.mzxid : facts.stat.pzxid;
-	*keep_cache = facts.cached && n->kernel_mzxid == version;
-	n->kernel_mzxid = facts.cached ? version : -1;
-
-	size_t extra = pending_count(fs, n->entry);
-
-	dh->pinned = calloc(facts.nchildren + extra + 2, sizeof(*dh->pinned));
-	c = calloc(facts.nchildren + extra + 1, sizeof(*c));
-	if (!dh->pinned || !c) {
-		rc = ENOMEM;
-		goto out;
-	}
-	/* ".", "..", `.state`, then the children. */
-	if (!(d = dir_add(dh, ".")) ) { rc = ENOMEM; goto out; }
-	fs_fill_attr(fs, n->ino, NK_DIR, &facts.stat, &d->entry.attr);
-	if (!(d = dir_add(dh, ".."))) { rc = ENOMEM; goto out; }
+	if (!(d = dir_add(dh, ".")))
+		return ENOMEM;
+	fs_fill_attr(fs, n->ino, NK_DIR, &facts->stat, &d->entry.attr);
+	if (!(d = dir_add(dh, "..")))
+		return ENOMEM;
 	d->entry.attr.st_ino = NODE_ROOT_INO;
 	d->entry.attr.st_mode = S_IFDIR;
-	/* The virtual files the table lists (vfile.h). */
-	for (size_t i = 0; root && vfile_at(i); i++) {
+	for (size_t i = 0; n->ino == NODE_ROOT_INO && vfile_at(i); i++) {
 		const struct vfile *v = vfile_at(i);
 
 		if (!v->listed)
 			continue;
-		if (!(d = dir_add(dh, v->name))) { rc = ENOMEM; goto out; }
+		if (!(d = dir_add(dh, v->name)))
+			return ENOMEM;
 		d->entry.ino = v->ino;
 		vfile_attr(fs, v, &d->entry.attr);
 		d->entry.entry_timeout = fs->cfg.cache_timeout;
 	}
-	if (facts.stat.data_length > 0) {
+	*first = dh->n;
+	if (facts->stat.data_length > 0) {
 		struct node *dn = node_datafile(fs->nt, n->entry);
-		if (!dn || !(d = dir_add(dh, fs->cfg.datafile))) { rc = ENOMEM; goto out; }
+
+		if (!dn || !(d = dir_add(dh, fs->cfg.datafile)))
+			return ENOMEM;
 		dir_pin(dh, dn);
 		d->entry.ino = dn->ino;
-		fs_node_attr(fs, dn, &facts.stat, &d->entry.attr);
-		d->entry.entry_timeout = d->entry.attr_timeout = fs_timeout_for(fs, facts.cached);
+		fs_node_attr(fs, dn, &facts->stat, &d->entry.attr);
+		d->entry.entry_timeout = d->entry.attr_timeout = fs_timeout_for(fs, facts->cached);
 	}
-	for (size_t i = 0; i < facts.nchildren; i++) {
-		const char *name = facts.children[i];
+	return 0;
+}
+
+/* One child to list: its entry pinned, the epoch its facts are read at. */
+static int child_add(struct child *c, struct entry *e, const char *name)
+{
+	c->name = strdup(name);
+	if (!c->name)
+		return ENOMEM;
+	c->e = e;
+	entry_pin(e);
+	c->epoch = e->epoch;
+	return 0;
+}
+
+/* The children of `n` to list into c[] (*nc of them): its znode's children but
+ * the shadowed names, and the files created here whose znode is not made yet
+ * (a deferred create). Lock held. */
+static int collect_children(struct fs *fs, struct node *n, const struct facts *facts,
+			    struct child *c, size_t *nc)
+{
+	bool root = n->ino == NODE_ROOT_INO;
+
+	for (size_t i = 0; i < facts->nchildren; i++) {
+		const char *name = facts->children[i];
+		struct entry *e;
 		char *path;
 
 		if (shadowed(fs, root, name) || !fs_name_possible(name))
 			continue;
 		path = fs_join_path(n->entry->path, name);
-		c[nc].e = path ? node_entry_get(fs->nt, path) : NULL;
+		e = path ? node_entry_get(fs->nt, path) : NULL;
 		free(path);
-		c[nc].name = strdup(name);
-		if (!c[nc].e || !c[nc].name) {
-			free(c[nc].name);
-			rc = ENOMEM;
-			goto out;
-		}
-		entry_pin(c[nc].e);
-		c[nc].epoch = c[nc].e->epoch;
-		nc++;
+		if (!e || child_add(&c[*nc], e, name))
+			return ENOMEM;
+		(*nc)++;
 	}
-	/* Files created here whose znode is not made yet (a deferred create). */
 	for (struct entry *pe = node_pending_first(fs->nt); pe; pe = pe->pending_next) {
 		if (!fs_entry_pending(pe) || !in_dir(n->entry, pe) ||
-		    listed(facts.children, facts.nchildren, pe->name))
+		    listed(facts->children, facts->nchildren, pe->name))
 			continue;
-		c[nc].e = pe;
-		c[nc].name = strdup(pe->name);
-		if (!c[nc].name) {
-			rc = ENOMEM;
-			goto out;
-		}
-		entry_pin(pe);
-		c[nc].epoch = pe->epoch;
-		nc++;
+		if (child_add(&c[*nc], pe, pe->name))
+			return ENOMEM;
+		(*nc)++;
 	}
-	/* facts.children may go away once the lock is dropped: only c[] is used now.
-	 * Children whose facts an event dropped meanwhile go round again. */
-	pending = malloc((nc + 1) * sizeof(*pending));
-	if (!pending) {
-		rc = ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < nc; i++)
+	return 0;
+}
+
+/* Fetch what is not cached of c[] in batches and add each to the listing;
+ * children whose facts an event dropped meanwhile go round again (three
+ * rounds at most: EIO). Lock held, dropped during the fetches. */
+static int add_children(struct fs *fs, struct fs_dir *dh, struct child *c, size_t nc)
+{
+	struct child **pending = malloc((nc + 1) * sizeof(*pending));
+	struct zfetch *f = NULL;
+	size_t npending = nc, nf = 0;
+	bool nowatch = false;
+	int rc = pending ? 0 : ENOMEM;
+
+	for (size_t i = 0; pending && i < nc; i++)
 		pending[i] = &c[i];
-	npending = nc;
 	for (int round = 0; rc == 0 && npending > 0; round++) {
 		size_t again = 0;
 
@@ -299,6 +294,7 @@ static int build(struct fs *fs, struct node *n, struct fs_dir *dh, bool *keep_ca
 		rc = fetch_children(fs, pending, npending, &f, &nf, &nowatch);
 		for (size_t i = 0; rc == 0 && i < npending; i++) {
 			int r = add_child(fs, dh, pending[i], f, nowatch);
+
 			if (r == EAGAIN)
 				pending[again++] = pending[i];
 			else
@@ -310,16 +306,51 @@ static int build(struct fs *fs, struct node *n, struct fs_dir *dh, bool *keep_ca
 		f = NULL;
 		npending = again;
 	}
-	if (rc == 0) {
-		size_t first = root ? 3 : 2;   /* keep ".", ".." (and .state) first */
+	free(pending);
+	return rc;
+}
+
+static int build(struct fs *fs, struct node *n, struct fs_dir *dh, bool *keep_cache)
+{
+	struct zfetch df = { 0 };
+	struct child *c = NULL;
+	struct facts facts;
+	size_t nc = 0, first = 0, extra;
+	int64_t version;
+	int rc;
+
+	rc = fs_node_facts(fs, n, &df, &facts);
+	if (rc == 0 && n->kind != NK_DIR)
+		rc = ENOTDIR;
+	if (rc == 0 && facts.noread)
+		rc = EACCES;      /* its children cannot be read: never an empty listing */
+	if (rc == 0)
+		rc = check_size(fs, n, &facts);
+	if (rc)
+		goto out;
+	version = facts.stat.mzxid > facts.stat.pzxid ? facts.stat.mzxid : facts.stat.pzxid;
+	*keep_cache = facts.cached && n->kernel_mzxid == version;
+	n->kernel_mzxid = facts.cached ? version : -1;
+	extra = pending_count(fs, n->entry);
+	dh->pinned = calloc(facts.nchildren + extra + 2, sizeof(*dh->pinned));
+	c = calloc(facts.nchildren + extra + 1, sizeof(*c));
+	if (!dh->pinned || !c)
+		rc = ENOMEM;
+	if (rc == 0)
+		rc = add_fixed(fs, n, dh, &facts, &first);
+	if (rc == 0)
+		rc = collect_children(fs, n, &facts, c, &nc);
+	/* facts.children may go away once the lock is dropped: only c[] is
+	 * used from here on. */
+	if (rc == 0)
+		rc = add_children(fs, dh, c, nc);
+	if (rc == 0)   /* ".", ".." and the virtual files stay first */
 		qsort(dh->ents + first, dh->n - first, sizeof(*dh->ents), cmp_dirent);
-	}
 out:
 	for (size_t i = 0; i < nc; i++) {
 		entry_unpin(c[i].e);
 		free(c[i].name);
 	}
-	free(pending);
 	free(c);
 	zfetch_clear(&df);
 	return rc;

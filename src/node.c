@@ -7,29 +7,8 @@
 
 #include "hash.h"
 #include "log.h"
+#include "node_int.h"
 
-/* Two chained hash tables, grown by doubling: entries by path, inodes by ino. */
-struct node_table {
-	pthread_mutex_t lock;
-	notice_fn sink;               /* const */
-	void *sink_ctx;               /* const */
-	struct entry **paths;         /* lock */
-	size_t npaths, paths_cap;     /* lock */
-	struct node **inos;           /* lock */
-	size_t ninos, inos_cap;       /* lock */
-	uint64_t next_ino;            /* lock */
-	struct entry *pending;        /* lock: entries with a deferred create */
-	size_t sweep_at;              /* lock: npaths that triggers a sweep */
-	struct entry *root_entry;     /* const after creation */
-	struct node *root;            /* const after creation */
-	size_t watch_bytes;           /* lock: what the watches of the cached facts
-	                               * weigh in the client's re-registration */
-	size_t watch_budget;          /* lock: 0, no limit (node_set_watch_budget) */
-	unwatch_fn unwatch;           /* lock */
-	void *unwatch_ctx;            /* lock */
-	struct entry *lru_head, *lru_tail; /* lock: entries with facts, least
-	                               * recently used first */
-};
 
 static uint64_t hash_ino(uint64_t ino)
 {
@@ -93,7 +72,9 @@ static void inos_remove(struct node_table *t, struct node *n)
 	}
 }
 
-static void lru_unlink(struct node_table *t, struct entry *e)
+/* ---- facts and notices: the primitives (nodefacts.c builds on them) ---- */
+
+void node_lru_unlink(struct node_table *t, struct entry *e)
 {
 	if (e->lru_prev)
 		e->lru_prev->lru_next = e->lru_next;
@@ -106,7 +87,7 @@ static void lru_unlink(struct node_table *t, struct entry *e)
 	e->lru_prev = e->lru_next = NULL;
 }
 
-static void lru_append(struct node_table *t, struct entry *e)
+void node_lru_append(struct node_table *t, struct entry *e)
 {
 	e->lru_prev = t->lru_tail;
 	e->lru_next = NULL;
@@ -117,10 +98,10 @@ static void lru_append(struct node_table *t, struct entry *e)
 	t->lru_tail = e;
 }
 
-static void drop_facts(struct node_table *t, struct entry *e)
+void node_drop_facts(struct node_table *t, struct entry *e)
 {
 	if (e->watched)
-		lru_unlink(t, e);
+		node_lru_unlink(t, e);
 	t->watch_bytes -= e->watched;
 	e->watched = 0;
 	zdata_put(e->data);
@@ -133,6 +114,48 @@ static void drop_facts(struct node_table *t, struct entry *e)
 	e->valid = false;
 	e->absent = false;
 }
+
+/* The inode of the directory holding `e`, if the kernel knows it. */
+static struct node *parent_known(struct node_table *t, const struct entry *e)
+{
+	size_t len = (size_t)(e->name - e->path);
+	struct entry *pe;
+	char *ppath;
+
+	if (e == t->root_entry || len == 0)
+		return NULL;
+	ppath = strndup(e->path, len > 1 ? len - 1 : 1);
+	if (!ppath)
+		return NULL;
+	pe = node_entry(t, ppath);
+	free(ppath);
+	if (!pe || !pe->node || pe->node->nlookup == 0)
+		return NULL;
+	return pe->node;
+}
+
+void node_send_inode(struct node_table *t, const struct node *n)
+{
+	if (n && n->nlookup > 0) {
+		struct notice nt = { .kind = NOTICE_INVAL_INODE, .ino = n->ino };
+		t->sink(t->sink_ctx, &nt);
+	}
+}
+
+/* Tell the kernel to forget what it may cache of `e`, its inode and its name. */
+void node_send_entry(struct node_table *t, struct entry *e)
+{
+	struct node *p = parent_known(t, e);
+
+	node_send_inode(t, e->node);
+	node_send_inode(t, e->datafile);
+	if (p) {
+		struct notice nt = { .kind = NOTICE_INVAL_ENTRY, .parent = p->ino, .name = e->name };
+		t->sink(t->sink_ctx, &nt);
+	}
+}
+
+/* ---- inodes and entries ---- */
 
 static struct node *node_new(struct node_table *t, enum node_kind kind, uint64_t czxid,
 			     uint64_t ino)
@@ -170,7 +193,7 @@ static void node_maybe_free(struct node_table *t, struct node *n)
 	free(n);
 }
 
-static void node_detach(struct node_table *t, struct node *n)
+void node_detach(struct node_table *t, struct node *n)
 {
 	if (!n || n == t->root)
 		return;
@@ -221,7 +244,7 @@ void node_table_free(struct node_table *t)
 		struct entry *e = t->paths[i], *next;
 		for (; e; e = next) {
 			next = e->path_next;
-			drop_facts(t, e);
+			node_drop_facts(t, e);
 			free(e->path);
 			free(e);
 		}
@@ -272,8 +295,6 @@ struct entry *node_entry(struct node_table *t, const char *path)
 	return e;
 }
 
-static void send_entry(struct node_table *t, struct entry *e);
-
 /* Nothing refers to `e`: no inode, no pin, no deferred create, no mode given
  * to a file this mount made (kept for the life of the mount). */
 static bool entry_unused(const struct node_table *t, const struct entry *e)
@@ -303,9 +324,9 @@ static void sweep(struct node_table *t)
 				continue;
 			}
 			if (e->absent)
-				send_entry(t, e);
+				node_send_entry(t, e);
 			*pp = e->path_next;
-			drop_facts(t, e);
+			node_drop_facts(t, e);
 			/* Also a watch a fetch left that no fact accounts for (it
 			 * raced an event): nothing fetches a swept path. */
 			if (t->unwatch)
@@ -506,137 +527,6 @@ void node_ref(struct node *n)
 	n->nlookup++;
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* ---- watch accounting ---- */
-
-/* What the client's re-registration of e's watches costs: a length and the
- * path for each (the data and child watches of facts, the exists watch of an
- * absence). */
-static size_t watch_weight(const struct entry *e, bool absent)
-{
-	size_t one = 4 + strlen(e->path);
-
-	return absent ? one : 2 * one;
-}
-
-void node_set_watch_budget(struct node_table *t, size_t budget, unwatch_fn fn, void *ctx)
-{
-	node_lock(t);
-	t->watch_budget = budget;
-	t->unwatch = fn;
-	t->unwatch_ctx = ctx;
-	node_unlock(t);
-}
-
-size_t node_watch_bytes(struct node_table *t)
-{
-	size_t n;
-
-	node_lock(t);
-	n = t->watch_bytes;
-	node_unlock(t);
-	return n;
-}
-
-bool node_watch_room(struct node_table *t, size_t bytes)
-{
-	return t->watch_budget == 0 || bytes <= t->watch_budget / 2;
-}
-
-void node_touch(struct node_table *t, struct entry *e)
-{
-	if (e->watched && t->lru_tail != e) {
-		lru_unlink(t, e);
-		lru_append(t, e);
-	}
-}
-
-/* Drop the facts of `e` and the watches behind them, and tell the kernel. */
-static void unwatch_entry(struct node_table *t, struct entry *e)
-{
-	e->epoch++;
-	send_entry(t, e);
-	drop_facts(t, e);
-	if (t->unwatch)
-		t->unwatch(t->unwatch_ctx, e->path);
-}
-
-/* Over budget: drop the least recently used facts of entries nobody is using
- * (no pin, not `keep`) until 7/8 of the budget is left. */
-static void evict(struct node_table *t, const struct entry *keep)
-{
-	size_t target = t->watch_budget - t->watch_budget / 8, dropped = 0;
-	struct entry *e = t->lru_head, *next;
-
-	for (; e && t->watch_bytes > target; e = next) {
-		next = e->lru_next;    /* unwatch_entry unlinks e */
-		if (e->pins || e == keep)
-			continue;
-		unwatch_entry(t, e);
-		dropped++;
-	}
-	log_debug("watch budget %zu bytes: the facts of %zu least recently used paths dropped, "
-		  "%zu bytes of watches left", t->watch_budget, dropped, t->watch_bytes);
-}
-
-/* `e` holds new facts weighing `weight`. Lock held. */
-static void account(struct node_table *t, struct entry *e, size_t weight)
-{
-	e->watched = weight;
-	t->watch_bytes += weight;
-	lru_append(t, e);
-	if (t->watch_budget && t->watch_bytes > t->watch_budget)
-		evict(t, e);
-}
-
-void node_unwatch_all(struct node_table *t)
-{
-	node_lock(t);
-	for (size_t i = 0; i < t->paths_cap; i++)
-		for (struct entry *e = t->paths[i]; e; e = e->path_next)
-			unwatch_entry(t, e);
-	node_unlock(t);
-}
-
-bool node_store(struct node_table *t, struct entry *e, uint64_t epoch, struct zfetch *f)
-{
-	if (e->epoch != epoch)
-		return false;
-	drop_facts(t, e);
-	if (e->made && e->made_czxid == 0) {
-		e->made_czxid = f->stat.czxid;    /* the incarnation this mount made */
-	} else if (e->made && e->made_czxid != f->stat.czxid) {
-		e->made = false;                  /* another client's since: its own */
-		e->mode_set = false;
-	}
-	e->stat = f->stat;
-	e->data = f->data ? f->data : zdata_empty();
-	e->children = f->children;
-	e->nchildren = f->nchildren;
-	if (e->nchildren > 1)
-		qsort(e->children, e->nchildren, sizeof(*e->children), cmp_names);
-	f->data = NULL;
-	f->children = NULL;
-	f->nchildren = 0;
-	e->valid = true;
-	account(t, e, watch_weight(e, false));
-	return true;
-}
-
-bool node_store_absent(struct node_table *t, struct entry *e, uint64_t epoch)
-{
-	if (e->epoch != epoch)
-		return false;
-	drop_facts(t, e);
-	e->absent = true;
-	account(t, e, watch_weight(e, true));
-	return true;
-}
-
 void node_forget(struct node_table *t, uint64_t ino, uint64_t nlookup)
 {
 	struct node *n;
@@ -654,145 +544,6 @@ void node_forget(struct node_table *t, uint64_t ino, uint64_t nlookup)
 	} else {
 		n->nlookup -= nlookup;
 		node_maybe_free(t, n);
-	}
-	node_unlock(t);
-}
-
-/* The inode of the directory holding `e`, if the kernel knows it. */
-static struct node *parent_known(struct node_table *t, const struct entry *e)
-{
-	size_t len = (size_t)(e->name - e->path);
-	struct entry *pe;
-	char *ppath;
-
-	if (e == t->root_entry || len == 0)
-		return NULL;
-	ppath = strndup(e->path, len > 1 ? len - 1 : 1);
-	if (!ppath)
-		return NULL;
-	pe = node_entry(t, ppath);
-	free(ppath);
-	if (!pe || !pe->node || pe->node->nlookup == 0)
-		return NULL;
-	return pe->node;
-}
-
-static void send_inode(struct node_table *t, const struct node *n)
-{
-	if (n && n->nlookup > 0) {
-		struct notice nt = { .kind = NOTICE_INVAL_INODE, .ino = n->ino };
-		t->sink(t->sink_ctx, &nt);
-	}
-}
-
-/* Tell the kernel to forget what it may cache of `e`, its inode and its name. */
-static void send_entry(struct node_table *t, struct entry *e)
-{
-	struct node *p = parent_known(t, e);
-
-	send_inode(t, e->node);
-	send_inode(t, e->datafile);
-	if (p) {
-		struct notice nt = { .kind = NOTICE_INVAL_ENTRY, .parent = p->ino, .name = e->name };
-		t->sink(t->sink_ctx, &nt);
-	}
-}
-
-void node_on_watch(struct node_table *t, enum zevent ev, const char *path,
-		   kind_stable_fn kind_stable, void *ctx)
-{
-	struct entry *e;
-
-	node_lock(t);
-	e = node_entry(t, path);
-	if (e) {
-		bool name_too = !kind_stable || !kind_stable(ctx, e, ev);
-
-		log_debug("%s: watch event %d%s", path, (int)ev, name_too ? "" : " (inode only)");
-		e->epoch++;
-		drop_facts(t, e);
-		if (name_too) {
-			send_entry(t, e);
-		} else {
-			send_inode(t, e->node);
-			send_inode(t, e->datafile);
-		}
-		if (ev == ZEV_DELETED) {
-			node_detach(t, e->node);
-			node_detach(t, e->datafile);
-		}
-	}
-	node_unlock(t);
-}
-
-/* What this mount made below a renamed directory: its kind and mode, by path
- * below the directory (node_moved_subtree). */
-struct made_below {
-	char *rel;              /* "/a/b" below the old top */
-	enum node_kind kind;
-	unsigned mode;
-	bool mode_set;
-};
-
-void node_moved_subtree(struct node_table *t, struct entry *top, struct entry *to)
-{
-	size_t len = strlen(top->path), n = 0, cap = 0;
-	struct made_below *made = NULL;
-
-	for (size_t i = 0; i < t->paths_cap; i++) {
-		for (struct entry *e = t->paths[i]; e; e = e->path_next) {
-			if (strncmp(e->path, top->path, len) != 0 || e->path[len] != '/')
-				continue;
-			if (e->made && n == cap) {
-				size_t c = cap ? cap * 2 : 16;
-				struct made_below *m = realloc(made, c * sizeof(*m));
-
-				if (m) {
-					made = m;
-					cap = c;
-				}
-			}
-			if (e->made && n < cap && (made[n].rel = strdup(e->path + len))) {
-				made[n].kind = e->made_kind;
-				made[n].mode = e->mode;
-				made[n].mode_set = e->mode_set;
-				n++;
-			}
-			unwatch_entry(t, e);   /* an absent name's exists watch too */
-		}
-	}
-	for (size_t i = 0; i < t->paths_cap; i++)
-		for (struct entry *e = t->paths[i]; e; e = e->path_next)
-			if (strncmp(e->path, top->path, len) == 0 && e->path[len] == '/')
-				node_drop(t, e);
-	/* The same znodes, made anew by the rename's multi, under `to`: they
-	 * keep the kind and mode this mount gave them (the incarnation is
-	 * taken at their next fetch). Out of memory: they show the defaults. */
-	for (size_t k = 0; k < n; k++) {
-		char *path = NULL;
-		struct entry *e;
-
-		if (asprintf(&path, "%s%s", to->path, made[k].rel) >= 0 &&
-		    (e = node_entry_get(t, path)) != NULL) {
-			node_made(e, made[k].kind, 0);
-			e->mode = made[k].mode;
-			e->mode_set = made[k].mode_set;
-		}
-		free(path);
-		free(made[k].rel);
-	}
-	free(made);
-}
-
-void node_on_expired(struct node_table *t)
-{
-	node_lock(t);
-	for (size_t i = 0; i < t->paths_cap; i++) {
-		for (struct entry *e = t->paths[i]; e; e = e->path_next) {
-			e->epoch++;
-			drop_facts(t, e);
-			send_entry(t, e);
-		}
 	}
 	node_unlock(t);
 }

@@ -1,5 +1,8 @@
 /*
  * node — the inode table and the cache of what ZooKeeper said about each path.
+ * node.c keeps the tables (inodes, entries, pins, renames); nodefacts.c the
+ * facts (storing a fetch, the watch budget, events, expiry); node_int.h is
+ * what they share.
  *
  * Three ID spaces, explained once:
  *   - ino (fuse_ino_t): what the kernel holds. Allocated from a counter and never
