@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -371,6 +372,14 @@ static int serve(struct daemon *d)
 	return rc;
 }
 
+/* The kernel ended the FUSE connection (the mount is gone for good). */
+static bool severed(struct fuse_session *se)
+{
+	struct pollfd p = { .fd = fuse_session_fd(se) };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
+
 static void teardown(struct daemon *d, bool mounted)
 {
 	mountwatch_stop(d->mw);   /* before our own unmount, which it would see */
@@ -378,7 +387,10 @@ static void teardown(struct daemon *d, bool mounted)
 		notify_stop(d->nq);
 	if (d->fs)
 		events_end(fs_events(d->fs));   /* `.events` readers see EOF */
-	if (mounted && !d->detached)    /* else the path may hold another mount now */
+	/* Detached (umount -l), the path may hold another mount now: unmount
+	 * only if the kernel has severed the connection, when libfuse just
+	 * closes the device (and frees what it holds) and unmounts nothing. */
+	if (mounted && (!d->detached || severed(d->se)))
 		fuse_session_unmount(d->se);
 	if (d->nq)
 		notify_join(d->nq);
