@@ -29,7 +29,13 @@
 #define DROP(n)      .name = n, .kind = OPT_DROP, .templ = n
 #define DROP_PREFIX(n) .name = n, .kind = OPT_DROP_PREFIX
 
-/* In --help order. Every row but the drop kinds is passed on by mount.zkfs. */
+/*
+ * In --help order. mount.zkfs passes on every -o option but the drop kinds
+ * (the flags are zkfs's own; the helper has other ones). No row has a
+ * zkfs.conf key: zkfs.conf(5) holds servers= and path=, which resolve the
+ * source (conf.h, source.h), not options; a row that gets one needs
+ * conf_load_section() to keep it too.
+ */
 const struct option_spec options_table[] = {
 	{ SWITCH("-f", foreground, 1), .help = "stay in the foreground" },
 	{ SWITCH("-d", debug, 1), .help = "debug: foreground, verbose log" },
@@ -94,9 +100,8 @@ static void *field(struct options *o, size_t offset)
 	return (char *)o + offset;
 }
 
-/* The fuse_opt table of the rows (at most two entries a row, and the end).
- * Returns the number of entries before the end. */
-static size_t build_fuse_opts(struct fuse_opt *out)
+/* The fuse_opt table of the rows: at most two entries a row, and the end. */
+static void build_fuse_opts(struct fuse_opt *out)
 {
 	size_t n = 0;
 
@@ -133,7 +138,6 @@ static size_t build_fuse_opts(struct fuse_opt *out)
 		}
 	}
 	out[n] = (struct fuse_opt)FUSE_OPT_END;
-	return n;
 }
 
 /* fuse_opt_parse takes one pointer for both the offsets and option_proc, so the

@@ -76,8 +76,8 @@ struct option_spec {
 	const char *set_templ;   /* OPT_ID: "NAME=", the template that sets NAME_set */
 	size_t set_offset;       /* OPT_ID: the field NAME_set */
 	int value;               /* OPT_SWITCH: the value stored (1, or 0 for "rw") */
-	const char *alias;       /* another spelling doing the same, shown after the
-				  * name in --help ("--help" for "-h"), or NULL */
+	const char *alias;       /* OPT_SWITCH: another spelling doing the same, shown
+				  * after the name in --help ("--help" of "-h"), or NULL */
 	const char *implies;     /* OPT_FUSE: the argument added for libfuse */
 	union {
 		unsigned long u;     /* OPT_UINT, OPT_ULONG, OPT_OCTAL */
