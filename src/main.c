@@ -99,7 +99,7 @@ static int resolve(struct daemon *d, char *err, size_t errlen)
 {
 	struct conf_section cs = { 0 };
 	const char *file = d->opt.config ? d->opt.config : ZKFS_DEFAULT_CONFIG;
-	const char *section = d->opt.section ? d->opt.section : "zookeeper";
+	const char *section = d->opt.section ? d->opt.section : ZKFS_DEFAULT_SECTION;
 	struct source_input in;
 	int rc;
 
@@ -200,7 +200,7 @@ static int prepare(struct daemon *d, char *err, size_t errlen)
 	};
 	fc = (struct fs_config){
 		.base = d->src.base_path,
-		.datafile = d->opt.datafile ? d->opt.datafile : ".data",
+		.datafile = d->opt.datafile ? d->opt.datafile : ZKFS_DEFAULT_DATAFILE,
 		.uid = d->opt.uid_set ? d->opt.uid : getuid(),
 		.gid = d->opt.gid_set ? d->opt.gid : getgid(),
 		.umask = d->opt.umask,

@@ -3,12 +3,16 @@
 # ($MOUNT_ZKFS) runs with ZKFS_BIN pointing to a fake zkfs that records its
 # argv (NUL-separated); every case asserts that exact argv, for the orders and
 # flags mount(8) uses ("External helpers" in mount(8): SOURCE DIR [-sfnv]
-# [-o OPTS] [-t TYPE]) and the others the helper accepts. No ZooKeeper, no mount.
+# [-o OPTS] [-t TYPE]) and the others the helper accepts; and the helper passes
+# on or drops each -o option as zkfs's options table ($OPTLIST_BIN) says.
+# No ZooKeeper, no mount.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 [ -n "${MOUNT_ZKFS:-}" ] && [ -x "$MOUNT_ZKFS" ] ||
 	fail "MOUNT_ZKFS is not set to the built, executable mount-helper/mount.zkfs (got '${MOUNT_ZKFS:-}')"
+[ -n "${OPTLIST_BIN:-}" ] && [ -x "$OPTLIST_BIN" ] ||
+	fail "OPTLIST_BIN is not set to an executable (got '${OPTLIST_BIN:-}')"
 case ${ZKFS_INSTALLED_BIN:-} in
 /*) ;;
 *) fail "ZKFS_INSTALLED_BIN must be the absolute install path of zkfs (got '${ZKFS_INSTALLED_BIN:-}')" ;;
@@ -106,6 +110,31 @@ expect_argv "-s (sloppy) is ignored" "$SRC" "$DIR" -o ro -- "$SRC" "$DIR" -s -o 
 expect_argv "-s -n together, mount(8)'s order" "$SRC" "$DIR" -o rw -- "$SRC" "$DIR" -s -n -o rw
 expect_argv "-t fuse.zkfs after -o is ignored" "$SRC" "$DIR" -o rw -- "$SRC" "$DIR" -o rw -t fuse.zkfs
 expect_argv "-t zkfs is ignored" "$SRC" "$DIR" -- "$SRC" "$DIR" -t zkfs
+
+# ---------------------------------------------------------------- the options table
+
+# Every -o option of zkfs's table, alone and among others: passed on or
+# dropped as its HELPER column says (the shell script cannot read the table).
+n=0
+while IFS=$'\t' read -r name form passes _; do
+	case $form in
+	flag) continue ;;   # -f, -d, -h, -V: zkfs's flags, not -o options
+	value) opt=$name=1 ;;
+	drop-prefix) opt=${name}x ;;
+	*) opt=$name ;;
+	esac
+	case $passes in
+	pass) want=("$FAKE" "$SRC" "$DIR" -o "ro,$opt,uid=5") ;;
+	drop) want=("$FAKE" "$SRC" "$DIR" -o "ro,uid=5") ;;
+	*) fail "optlist printed '$passes' for '$name' (pass or drop)" ;;
+	esac
+	helper "$SRC" "$DIR" -o "ro,$opt,uid=5"
+	[ "$RC" = 0 ] || fail "-o $opt: mount.zkfs exited $RC: $ERR"
+	assert_eq "$(printf '%q ' "${want[@]}")" "$GOT" "-o $opt (the table says: $passes): the argv of zkfs"
+	n=$((n + 1))
+done < <("$OPTLIST_BIN")
+[ "$n" -ge 25 ] || fail "optlist printed only $n -o options"
+info "ok: the $n -o options of zkfs's table are passed on or dropped as the table says"
 
 # ---------------------------------------------------------------- other orders and forms
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # test_manpages — the man pages in docs/man render without a warning, are
 # installed, carry the project's version, and zkfs(8) documents every option
-# that `zkfs --help` lists, with the same defaults; mount.zkfs(8) every flag
-# the helper's usage names.
+# that `zkfs --help` lists, with the same defaults, and every row of the
+# options table (zkfs.conf(5) too, for a row with a config-file key);
+# mount.zkfs(8) every flag the helper's usage names and every option it drops.
 #
 # Environment (set by meson):
 #   ZKFS_BIN           the built daemon (its --help is the list of options)
+#   OPTLIST_BIN        prints the options table of src/options.c (optlist.c)
 #   ZKFS_SOURCE_ROOT   the source tree (docs/man, docs/meson.build, src/options.c,
 #                      mount-helper/mount.zkfs.in)
 #   ZKFS_VERSION       the project version
@@ -21,6 +23,8 @@ source "$(dirname "$0")/msg.sh"
 [ -n "${ZKFS_SOURCE_ROOT:-}" ] && [ -f "$ZKFS_SOURCE_ROOT/meson.build" ] ||
 	fail "ZKFS_SOURCE_ROOT is not the source tree (got '${ZKFS_SOURCE_ROOT:-}')"
 [ -n "${ZKFS_VERSION:-}" ] || fail "ZKFS_VERSION is not set"
+[ -n "${OPTLIST_BIN:-}" ] && [ -x "$OPTLIST_BIN" ] ||
+	fail "OPTLIST_BIN is not set to an executable (got '${OPTLIST_BIN:-}')"
 command -v man >/dev/null 2>&1 || fail "man not found (package man-db; run tools/deps)"
 command -v groff >/dev/null 2>&1 || fail "groff not found (package groff-base; run tools/deps)"
 command -v col >/dev/null 2>&1 || fail "col not found (package bsdextrautils)"
@@ -144,6 +148,62 @@ while read -r o; do
 done < <(grep -oE '^       -o [a-z_]+([=,]|$| )' <<<"$zkfs8" | awk '{ sub(/[=, ]$/, "", $2); print $2 }' | sort -u)
 [ "$n" -ge 12 ] || fail "found only $n '-o' entries in zkfs(8)"
 
+# ---------------------------------------------------------------- the options table
+
+# Every row of src/options.c's table is in zkfs(8): a flag as an entry, an -o
+# option as "-o NAME" (an entry when --help lists it, else in the text of the
+# option it is an alias of, as rw and debug), an option zkfs drops in the
+# section on mount(8)'s options; a row with a zkfs.conf key in zkfs.conf(5)
+# as "KEY=". Options mount.zkfs drops are named in mount.zkfs(8) too.
+table=$("$OPTLIST_BIN") || fail "$OPTLIST_BIN exited non-zero"
+conf5=$(render "$MAN_DIR/zkfs.conf.5" 1000)
+mount8=$(render "$MAN_DIR/mount.zkfs.8" 1000)
+dropsec=$(awk '/^   Options for mount\(8\) and systemd$/ { on = 1; next }
+	on && /^[^ ]|^   [^ ]/ { exit }
+	on' <<<"$zkfs8")
+[ -n "$dropsec" ] || fail "zkfs(8) has no section 'Options for mount(8) and systemd'"
+helperdrop=$(grep -E ' are dropped: ' <<<"$mount8") ||
+	fail "mount.zkfs(8) does not say which options are dropped"
+rows=0
+while IFS=$'\t' read -r name form helper listed conf; do
+	rows=$((rows + 1))
+	re=${name//./\\.}
+	case $form in
+	flag)
+		grep -qE "^       ([^ ]+, )?$re(,| |$)" <<<"$zkfs8" ||
+			fail "zkfs(8) has no entry for '$name' (a row of the options table)"
+		;;
+	switch | value)
+		if [ "$listed" = help ]; then
+			grep -qE "^       -o $re([=,[ ]|$)" <<<"$zkfs8" ||
+				fail "zkfs(8) has no entry '-o $name' (a row of the options table)"
+		else
+			grep -qE -- "-o $re([=,. ]|$)" <<<"$zkfs8" ||
+				fail "zkfs(8) does not mention '-o $name' (a row of the options table)"
+		fi
+		;;
+	drop)
+		grep -qE "(^|[ ,])$re([ ,]|$)" <<<"$dropsec" ||
+			fail "zkfs(8) does not name '$name' among the options for mount(8): $dropsec"
+		;;
+	drop-prefix)
+		grep -qF -- "$name" <<<"$dropsec" ||
+			fail "zkfs(8) does not name '$name...' among the options for mount(8): $dropsec"
+		;;
+	*) fail "optlist printed an unknown form '$form' for '$name'" ;;
+	esac
+	if [ "$helper" = drop ] && [ "$form" != flag ]; then
+		grep -qE "(^|[ ,])$re" <<<"$helperdrop" ||
+			fail "mount.zkfs(8) does not name '$name' among the options it drops: $helperdrop"
+	fi
+	if [ "$conf" != - ]; then
+		grep -qF -- "$conf=" <<<"$conf5" ||
+			fail "zkfs.conf(5) does not document the key '$conf=' (-o $name)"
+	fi
+done <<<"$table"
+[ "$rows" -ge 30 ] || fail "optlist printed only $rows rows: $table"
+info "zkfs(8) documents the $rows rows of the options table, mount.zkfs(8) the ones it drops"
+
 # Statements the manual makes that must stay true.
 grep -qF 'zookeeper://zk1:2181,zk2:2181/app /mnt/app zkfs _netdev,nofail,ro 0 0' <<<"$zkfs8" ||
 	fail "zkfs(8) lacks the fstab example line"
@@ -161,7 +221,6 @@ grep -qF ASAB_ZOOKEEPER_SERVERS <<<"$help" && grep -qx '       ASAB_ZOOKEEPER_SE
 
 # ---------------------------------------------------------------- zkfs.conf(5)
 
-conf5=$(render "$MAN_DIR/zkfs.conf.5" 1000)
 for s in 'servers=' 'path=' '[zookeeper]' '-o section=' 'URL' ASAB_ZOOKEEPER_SERVERS; do
 	grep -qF -- "$s" <<<"$conf5" || fail "zkfs.conf(5) does not mention $s"
 done
@@ -183,7 +242,6 @@ helper=$ZKFS_SOURCE_ROOT/mount-helper/mount.zkfs.in
 usage=$(sh "$helper" 2>&1 </dev/null) && fail "mount.zkfs without arguments exited 0: $usage"
 hflags=$(grep -oE '\[-[a-zA-Z]+\]' <<<"$usage" | head -n1 | tr -d '[]-')
 [ -n "$hflags" ] || fail "cannot find the flags in mount.zkfs's usage: $usage"
-mount8=$(render "$MAN_DIR/mount.zkfs.8" 1000)
 for ((i = 0; i < ${#hflags}; i++)); do
 	grep -qE "^       -${hflags:i:1}( |$)" <<<"$mount8" ||
 		fail "mount.zkfs(8) has no entry for -${hflags:i:1} (from the helper's usage)"
