@@ -1,7 +1,9 @@
 /*
- * fsops_int — what the fsops files (fsops.c, fsdir.c, fsxattr.c) share and
- * nobody else sees: the filesystem object, the facts of one request, and the
- * helpers that turn ZooKeeper facts into attributes.
+ * fsops_int — what the fs files (fs.c, fsops.c, fsfile.c, fscommit.c,
+ * fsdir.c, fsname.c, fsxattr.c, vfile.c) share and nobody else sees: the
+ * filesystem object, the facts of one request (read only through fs_refresh,
+ * fs_node_facts, fs_child and fs_settle), the helpers that turn them into
+ * attributes, and the commits.
  */
 #ifndef ZKFS_FSOPS_INT_H
 #define ZKFS_FSOPS_INT_H
