@@ -1,69 +1,38 @@
 # shellcheck shell=bash
 #
 # faults.sh — sourced by lib.sh: helpers of the fault tests.
-# ================================================================ faults
-# (issue 5) Helpers of the fault tests (test_pause, test_outage, test_expiry;
-# usable from any test): processes frozen with SIGSTOP that the EXIT trap
-# continues before anything else, the zkfs log's state transitions and
-# session ids, a standalone server's zoo.cfg keys, and the counter writer.
+#
+# (issue 5) Helpers of the fault tests (test_state, test_failover, test_pause,
+# test_outage, test_expiry; usable from any test): inotify on .state, the
+# zkfs log's state transitions and session ids, the counter writer, and the
+# reader of .events. (Freezing a process is lib.sh's fault_stop; the servers'
+# own helpers, zk_config and zk_session_listed among them, are zkserver.sh's.)
 
 # ---- watching .state
 
-# state_watch MNT: inotifywait -m on MNT/.state (attrib), its watch set;
-# `events` counts the events so far. `record_state` appends the value .state
-# reads now to $STATES_SEEN unless it is the last one there: the values seen,
-# in order. (MNT in $MNT for record_state.)
+# state_watch MNT [EVENTS]: inotifywait -m -e EVENTS (default attrib) on
+# MNT/.state, its output in $EV_OUT; returns once its watch is set.
+# `state_events` counts the events so far; `state_events_more_than N`: more
+# than N. `record_state` appends the value .state reads now to $STATES_SEEN
+# unless it is the last one there: the values seen, in order. (MNT in $MNT
+# for record_state.)
 state_watch() {
 	EV_OUT=$TEST_DIR/inotify.out
 	EV_ERR=$TEST_DIR/inotify.err
-	inotifywait -m -e attrib "$1/.state" >"$EV_OUT" 2>"$EV_ERR" &
+	inotifywait -m -e "${2:-attrib}" "$1/.state" >"$EV_OUT" 2>"$EV_ERR" &
 	track_pid $!
 	wait_until 10 grep -q "Watches established" "$EV_ERR" ||
 		fail "inotifywait did not establish its watch on .state within 10 s: $(cat "$EV_ERR")"
 	STATES_SEEN=$TEST_DIR/states.seen
 	: >"$STATES_SEEN"
 }
-events() { grep -c '\.state' "$EV_OUT" || true; }
+state_events() { grep -c '\.state' "$EV_OUT" || true; }
+state_events_more_than() { (($(state_events) > $1)); }
 record_state() {
 	local s
 	s=$(timeout 5 cat "$MNT/.state" 2>/dev/null) || s="(unreadable)"
 	[ "$(tail -n1 "$STATES_SEEN")" = "$s" ] || echo "$s" >>"$STATES_SEEN"
 }
-
-# ---- SIGSTOP / SIGCONT, undone by the EXIT trap
-
-_FAULT_STOPPED=()   # PIDs frozen with fault_stop and not yet continued
-
-# fault_stop PID / fault_cont PID: freeze a process (a ZooKeeper server, the
-# zkfs daemon) and let it go on. A process still frozen when the test ends is
-# continued first thing in the EXIT trap, before the unmounts and the stops
-# (a frozen daemon or server would stall them).
-fault_stop() {
-	kill -STOP "$1" || fail "cannot SIGSTOP PID $1"
-	_FAULT_STOPPED+=("$1")
-}
-fault_cont() {
-	local i
-	kill -CONT "$1" || fail "cannot SIGCONT PID $1"
-	for i in "${!_FAULT_STOPPED[@]}"; do
-		[ "${_FAULT_STOPPED[$i]}" = "$1" ] && unset '_FAULT_STOPPED[i]'
-	done
-	return 0
-}
-
-# The EXIT trap: continue the frozen processes, then lib.sh's cleanup with the
-# test's exit status. (No set -e here: a failing command would end the trap.)
-_fault_exit() {
-	local rc=$? p
-	set +e
-	for p in "${_FAULT_STOPPED[@]}"; do
-		kill -CONT "$p" 2>/dev/null
-	done
-	_FAULT_STOPPED=()
-	(exit "$rc")
-	cleanup
-}
-trap _fault_exit EXIT
 
 # ---- the zkfs log ($ZKFS_LOG, or the file given)
 
@@ -111,26 +80,6 @@ log_states_reach() {
 	[[ " $s" == *" $2" ]]
 }
 
-# ---- a standalone server (zk_start)
-
-# zk_config KEY=VALUE...: set keys of the standalone server's zoo.cfg (takes
-# effect at the next zk_restart). E.g. zk_config tickTime=500 minSessionTimeout=1000.
-zk_config() {
-	local kv
-	for kv in "$@"; do
-		sed -i "/^${kv%%=*}=/d" "$ZK_DIR/conf/zoo.cfg"
-		echo "$kv" >>"$ZK_DIR/conf/zoo.cfg"
-	done
-}
-
-# zk_session_listed SID: the standalone server lists session SID (0x...) in
-# its "dump" (every live session, by expiry time) or "cons" (its connections).
-zk_session_listed() {
-	local out
-	out=$(zk_4lw dump; zk_4lw cons) || return 1
-	grep -qi -- "$1" <<<"$out"
-}
-
 # ---- the counter writer
 #
 # counter_start TAG FILE: a background process writes 1, 2, 3, ... to FILE (a
@@ -144,7 +93,6 @@ declare -A _COUNTER_PID=()
 
 _counter_loop() {
 	set +e
-	trap - EXIT INT TERM
 	local file=$1 dir=$2 n=0
 	while [ ! -e "$dir/stop" ]; do
 		n=$((n + 1))
@@ -221,8 +169,8 @@ counter_check() {
 	closefails=$(grep -c '^fail [0-9]* .*close: ' "$log" || true)
 	info "counter $tag: $tries attempted (last $last_try), $oks acknowledged (last ${last_ok:-none}), $fails failed: $(sed -n 's/^fail [0-9]* //p' "$log" | sort | uniq -c | sed 's/^ *//' | paste -sd',' -)"
 	[ -n "$last_try" ] || fail "counter $tag: no attempt was made"
-	v=$("$ZKCTL_BIN" -s "$hp" -t 10 get "$zpath") || fail "counter $tag: zkctl get $zpath failed"
-	ver=$("$ZKCTL_BIN" -s "$hp" -t 10 stat "$zpath" | sed -n 's/^version=//p')
+	v=$(zkctl_at "$hp" get "$zpath") || fail "counter $tag: zkctl get $zpath failed"
+	ver=$(zkctl_at "$hp" stat "$zpath" | sed -n 's/^version=//p')
 	[[ "$ver" =~ ^[0-9]+$ ]] || fail "counter $tag: no version in zkctl stat $zpath"
 	info "counter $tag: ZooKeeper holds $v at version $ver ($ver writes committed; $oks acknowledged, $closefails failed at close)"
 	[[ "$v" =~ ^[0-9]+$ ]] || fail "counter $tag: ZooKeeper holds '$(_show "$v")' at $zpath, not a number"

@@ -1,11 +1,19 @@
 # shellcheck shell=bash
 #
-# lib.sh — sourced by every tests/integration/test_*.sh.
+# lib.sh — sourced by every tests/integration/test_*.sh that mounts zkfs.
 #
-# Gives each test its own temp dir, its own ZooKeeper (standalone, loopback,
-# a free port, its own data dir), helpers to mount zkfs and act on ZooKeeper
+# Gives each test its own temp dir, helpers to mount zkfs and act on ZooKeeper
 # directly (zkctl, the ground truth), deadline-bounded waits, assertions, and
-# one EXIT trap that unmounts and stops everything the test started.
+# the one trap chain (at the end: the EXIT trap and its on_cleanup hooks) that
+# unmounts and stops everything the test started.
+#
+# The test helpers are defined once, each in one of these files:
+#   msg.sh       info, fail, _show (also for the tests without lib.sh)
+#   lib.sh       this file: processes, mounts, zkctl, assertions, wr, cleanup
+#   zkserver.sh  the ZooKeeper servers: zk_start (standalone), zk_ensemble_*
+#   faults.sh    the fault tests': .state watch, log states, counter, .events
+#   userlib.sh   users' programs: sections, python, tools (sourced by tests)
+# The first four are sourced by lib.sh. A test defines only what it alone uses.
 #
 # Environment (set by meson):
 #   ZKFS_BIN    the daemon under test
@@ -55,8 +63,7 @@ _LIB_DAEMONS=()   # "PID MOUNTPOINT" of zkfs daemons started with zkfs_mount
 _LIB_MOUNTS=()    # mountpoints to make sure are unmounted at the end
 _LIB_PIDS=()      # other background processes (inotifywait, zkctl holders)
 _LIB_FDS=()       # file descriptors held open for background processes
-ZK_PID=
-ZK_PAUSED=0
+_LIB_FROZEN=()    # PIDs frozen with fault_stop and not continued since
 
 # ---------------------------------------------------------------- waiting
 
@@ -88,21 +95,56 @@ wait_until() {
 
 # ---------------------------------------------------------------- processes
 
+# pid_state PID: the state letter of process PID (/proc/PID/stat: R, S, T
+# stopped, Z zombie, ...); fails when there is no such process.
+pid_state() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+	[ -n "$st" ] && echo "$st"
+}
+
 # Alive and not a zombie (a reparented server may linger as one).
 _pid_alive() {
 	local st
 	[ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null || return 1
-	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+	st=$(pid_state "$1") || return 1
+	[ "$st" != Z ] && [ "$st" != X ]
 }
 _pid_gone() { ! _pid_alive "$1"; }
 
 # blocked_on_fuse PID: PID waits in the kernel for the answer to a FUSE request.
 blocked_on_fuse() { [ "$(cat "/proc/$1/wchan" 2>/dev/null)" = request_wait_answer ]; }
 
-# stop_pid PID [SEC]: SIGTERM, wait (default 10 s), SIGKILL; reap if our child.
+# _child_cat_blocked PID: the cat that PID (a bash -c '...cat...') runs waits
+# for a FUSE answer. The child is looked up on every call: bash may not have
+# forked it yet.
+_child_cat_blocked() { blocked_on_fuse "$(pgrep -P "$1" -x cat)"; }
+
+# fault_stop PID / fault_cont PID: freeze a process (a ZooKeeper server, the
+# zkfs daemon) with SIGSTOP, and let it go on. A process still frozen when the
+# test ends is continued first thing in the EXIT trap, before the unmounts and
+# the stops (a frozen daemon or server would stall them).
+fault_stop() {
+	kill -STOP "$1" || fail "cannot SIGSTOP PID $1"
+	_LIB_FROZEN+=("$1")
+}
+fault_cont() {
+	kill -CONT "$1" || fail "cannot SIGCONT PID $1"
+	_not_frozen "$1"
+}
+_not_frozen() {
+	local i
+	for i in "${!_LIB_FROZEN[@]}"; do
+		[ "${_LIB_FROZEN[$i]}" = "$1" ] && unset '_LIB_FROZEN[i]'
+	done
+	return 0
+}
+
+# stop_pid PID [SEC]: SIGTERM (and SIGCONT), wait (default 10 s), SIGKILL;
+# reap if our child.
 stop_pid() {
 	local pid=$1 secs=${2:-10}
+	_not_frozen "$pid"
 	if _pid_alive "$pid"; then
 		kill -TERM "$pid" 2>/dev/null || true   # it may be gone already
 		kill -CONT "$pid" 2>/dev/null || true   # (set -e in the tests)
@@ -156,8 +198,34 @@ zkfs_pids_for() {
 	done
 }
 
+# zkfs_daemon_of MNT WHAT: set DAEMON_PID to the one zkfs process that serves
+# MNT (a daemon gone to the background); fail when there is none, or more.
+zkfs_daemon_of() {
+	local pids
+	pids=$(zkfs_pids_for "$1")
+	[ -n "$pids" ] || fail "$2: no zkfs process serves $1"
+	[ "$(wc -w <<<"$pids")" = 1 ] || fail "$2: more than one zkfs process serves $1: $pids"
+	DAEMON_PID=$pids
+}
+
+# no_zkfs_for MNT: no zkfs process has MNT as an argument (for wait_until).
+no_zkfs_for() { [ -z "$(zkfs_pids_for "$1")" ]; }
+
 # Remember a mount point for the cleanup trap (mounts made without zkfs_mount).
 track_mount() { _LIB_MOUNTS+=("$1"); }
+
+# newmnt: set MNT to a fresh mount point, $TEST_DIR/mntN (made, and tracked
+# for the cleanup trap), for mounts made without zkfs_mount.
+_NEWMNT_N=0
+newmnt() {
+	_NEWMNT_N=$((_NEWMNT_N + 1))
+	MNT=$TEST_DIR/mnt$_NEWMNT_N
+	mkdir -p "$MNT"
+	track_mount "$MNT"
+}
+
+# in_listing DIR NAME: NAME is listed by ls -a of DIR.
+in_listing() { (cd "$1" && ls -a) | grep -qxF -- "$2"; }
 
 _state_is() { [ "$(timeout 5 cat "$1/.state" 2>/dev/null)" = "$2" ]; }
 _mount_ready_or_dead() { _pid_gone "$2" || _state_is "$1" CONNECTED; }
@@ -229,166 +297,12 @@ zkfs_umount() {
 
 # ---------------------------------------------------------------- ZooKeeper
 
+# zkctl ARGS...: zkctl against the standalone server (zk_start).
 zkctl() { "$ZKCTL_BIN" -s "$ZK_HOSTPORT" "$@"; }
 
-# A TCP port nobody uses, below the ephemeral range.
-free_port() {
-	local p i
-	for i in $(seq 1 200); do
-		p=$((10000 + RANDOM % 20000))
-		if [ -z "$(ss -Htan "( sport = :$p )" 2>/dev/null)" ] &&
-			! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	fail "no free TCP port found"
-}
-
-# zk_4lw CMD: send a four-letter word, print the answer (bash /dev/tcp; no nc
-# on a Debian 12 base). Bounded: a paused server makes it fail after 5 s.
-zk_4lw() {
-	timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
-		printf %s "$1" >&3 || exit 1
-		cat <&3' "$ZK_PORT" "$1" 2>/dev/null
-}
-
-# zk_received: the server's "Received:" packet counter (from srvr).
-zk_received() {
-	local n
-	n=$(zk_4lw srvr | sed -n 's/^Received: *//p')
-	[[ "$n" =~ ^[0-9]+$ ]] || fail "could not read Received: from srvr on port $ZK_PORT"
-	echo "$n"
-}
-
-_zk_up() {
-	[ "$(zk_4lw ruok)" = imok ] &&
-		"$ZKCTL_BIN" -s "$ZK_HOSTPORT" -t 5 exists / 2>/dev/null
-}
-_zk_up_or_dead() { _pid_gone "$ZK_PID" || _zk_up; }
-
-_zk_dump_log() {
-	local f
-	for f in "$ZK_DIR"/log/*; do
-		[ -f "$f" ] || continue
-		printf -- '----- %s (last 40 lines) -----\n' "$f" >&2
-		tail -n 40 "$f" >&2
-	done
-}
-
-# Start the server of $ZK_DIR on $ZK_PORT; 0 when it serves, 1 if it died.
-_zk_launch() {
-	rm -f "$ZK_DIR/data/zookeeper_server.pid"
-	if ! (cd "$ZK_DIR" && env -u ZOOPIDFILE ZOOCFGDIR="$ZK_DIR/conf" \
-		ZOO_LOG_DIR="$ZK_DIR/log" "$ZK_DIR/bin/zkServer.sh" start \
-		"$ZK_DIR/conf/zoo.cfg") >>"$ZK_DIR/log/zkServer.sh.log" 2>&1; then
-		info "zkServer.sh start failed (port $ZK_PORT)"
-		return 1
-	fi
-	ZK_PID=$(cat "$ZK_DIR/data/zookeeper_server.pid") ||
-		fail "zkServer.sh wrote no PID file"
-	export ZK_PID
-	wait_until 60 _zk_up_or_dead || true
-	_pid_alive "$ZK_PID" || return 1
-	_zk_up || {
-		_zk_dump_log
-		fail "ZooKeeper (PID $ZK_PID, port $ZK_PORT) did not answer ruok/zkctl within 60 s"
-	}
-}
-
-# zk_start: a standalone server on a free port in its own dir.
-# Exports ZK_PORT, ZK_HOSTPORT, ZK_PID, ZK_DIR.
-#
-# zkServer.sh is used as shipped, but Debian's zkEnv.sh hardcodes
-# ZOOCFGDIR=/etc/zookeeper/conf and ZOO_LOG_DIR=/var/log/zookeeper, so the
-# environment alone cannot keep its files in the temp dir. zkServer.sh sources
-# $(dirname $0)/../libexec/zkEnv.sh first when that exists: we run it through a
-# symlink in $ZK_DIR/bin next to a $ZK_DIR/libexec/zkEnv.sh that sources the
-# system one and then points every directory into $ZK_DIR.
-# _zk_scripts: set real_sh (the system zkServer.sh), real_bin (its directory)
-# and sys_env (the zkEnv.sh it sources) in the caller's locals.
-_zk_scripts() {
-	real_sh=$(realpath "$ZK_SERVER_SH")
-	real_bin=$(dirname "$real_sh")
-	if [ -f "$real_bin/../libexec/zkEnv.sh" ]; then
-		sys_env=$(realpath "$real_bin/../libexec/zkEnv.sh")
-	else
-		sys_env=$real_bin/zkEnv.sh
-	fi
-}
-
-zk_start() {
-	ZK_DIR=$TEST_DIR/zk
-	mkdir -p "$ZK_DIR"/{conf,data,log,bin,libexec}
-	local real_sh real_bin sys_env attempt
-	_zk_scripts
-	ln -sf "$real_sh" "$ZK_DIR/bin/zkServer.sh"
-	local cp_extra=
-	# slf4j-simple makes the server log to its .out file (else it logs nothing)
-	[ -f /usr/share/java/slf4j-simple.jar ] && cp_extra=:/usr/share/java/slf4j-simple.jar
-	cat >"$ZK_DIR/libexec/zkEnv.sh" <<-EOF
-		# generated by tests/integration/lib.sh
-		ZOOBINDIR='$real_bin'
-		ZOOBIN='$real_bin'
-		. '$sys_env'
-		ZOOCFGDIR='$ZK_DIR/conf'
-		ZOOCFG='$ZK_DIR/conf/zoo.cfg'
-		ZOO_LOG_DIR='$ZK_DIR/log'
-		CLASSPATH="\$CLASSPATH$cp_extra"
-		JMXDISABLE=true
-		SERVER_JVMFLAGS="-XX:-UsePerfData -Xms32m -Xmx256m -Djava.io.tmpdir=$ZK_DIR \${ZK_JVMFLAGS:-}"
-	EOF
-	for attempt in 1 2 3; do
-		ZK_PORT=$(free_port)
-		ZK_HOSTPORT=127.0.0.1:$ZK_PORT
-		export ZK_PORT ZK_HOSTPORT ZK_DIR
-		cat >"$ZK_DIR/conf/zoo.cfg" <<-EOF
-			tickTime=2000
-			dataDir=$ZK_DIR/data
-			clientPort=$ZK_PORT
-			clientPortAddress=127.0.0.1
-			admin.enableServer=false
-			4lw.commands.whitelist=*
-			maxSessionTimeout=60000
-		EOF
-		if _zk_launch; then
-			info "ZooKeeper up: PID $ZK_PID, $ZK_HOSTPORT, dir $ZK_DIR"
-			return 0
-		fi
-		info "ZooKeeper on port $ZK_PORT died at start (attempt $attempt)"
-		_zk_dump_log
-	done
-	fail "ZooKeeper did not start (3 attempts)"
-}
-
-# zk_stop: SIGTERM by PID, wait until gone, SIGKILL after 20 s.
-zk_stop() {
-	[ -n "${ZK_PID:-}" ] || return 0
-	stop_pid "$ZK_PID" 20
-	_pid_gone "$ZK_PID" || fail "ZooKeeper PID $ZK_PID did not stop"
-	ZK_PID=
-	ZK_PAUSED=0
-	rm -f "$ZK_DIR/data/zookeeper_server.pid"
-}
-
-# zk_restart: stop, then start again on the same port with the same data.
-zk_restart() {
-	zk_stop
-	_zk_launch || {
-		_zk_dump_log
-		fail "ZooKeeper did not restart on port $ZK_PORT"
-	}
-}
-
-zk_pause() {
-	kill -STOP "$ZK_PID" || fail "cannot SIGSTOP ZooKeeper PID $ZK_PID"
-	ZK_PAUSED=1
-}
-
-zk_resume() {
-	kill -CONT "$ZK_PID" || fail "cannot SIGCONT ZooKeeper PID $ZK_PID"
-	ZK_PAUSED=0
-}
+# zkctl_at HOSTPORTS ARGS...: zkctl against other servers (an ensemble, some
+# of its servers), each call bounded to 10 s.
+zkctl_at() { "$ZKCTL_BIN" -s "$1" -t 10 "${@:2}"; }
 
 # zk_hold_ephemeral PATH [DATA]: create an ephemeral znode held by a
 # background "zkctl create-eph" until the test releases it (or ends).
@@ -483,6 +397,9 @@ ftype() {
 	*) echo "$t" ;;
 	esac
 }
+
+# mode_of PATH: its permission bits in octal (644, 755, ...).
+mode_of() { stat -c %a -- "$1"; }
 
 # ---------------------------------------------------------------- writing
 
@@ -665,11 +582,26 @@ wr_finish() {
 	fi
 }
 
-# ---------------------------------------------------------------- extra cleanup
+# ---------------------------------------------------------------- the trap chain
+#
+# lib.sh alone sets the traps; nothing else may (a module or a test that set
+# its own EXIT trap would replace this one). INT and TERM exit (130, 143),
+# and the EXIT trap, cleanup, ends what the test started, in this order:
+#   1. continue every process still frozen (fault_stop, zk_pause);
+#   2. stop the background processes (track_pid), close the held descriptors;
+#   3. unmount every mount (zkfs_mount, track_mount) and end its daemon;
+#   4. fail the test on a sanitizer or valgrind report of a daemon, and show
+#      the daemons' logs when the test failed;
+#   5. run the on_cleanup hooks, the last registered first: a test's own, the
+#      ensemble's, and last the standalone server's (zkserver.sh);
+#   6. remove $TEST_DIR (kept when a mount remains or KEEP_TMP=1) and exit
+#      with the test's status, 1 when any step failed.
+# (A background subshell does not inherit the traps: it needs no trap -.)
 
-# on_cleanup CMD [ARGS...]: run CMD ARGS in the EXIT trap, after the mounts,
-# daemons and ZooKeeper are gone, the last registered first. CMD must not
-# exit (no fail): it returns non-zero to make the test fail.
+# on_cleanup CMD [ARGS...]: have the EXIT trap run CMD ARGS at step 5, after
+# the mounts and daemons are gone. CMD runs in a subshell, with the test's
+# status so far in $CLEANUP_RC (0: passing); a CMD that fails (or calls fail)
+# fails the test, and the other hooks still run.
 _LIB_HOOKS=()
 on_cleanup() { _LIB_HOOKS+=("$(printf '%q ' "$@")"); }
 
@@ -691,21 +623,24 @@ system_symlink() {
 	on_cleanup _remove_own_symlink "$2" "$1"
 }
 
-# ---------------------------------------------------------------- cleanup
-
 cleanup() {
-	local rc=$? entry pid mnt p fd
+	local rc=$? entry pid mnt p fd h
 	set +e
 	trap - EXIT INT TERM
 	cd / # a cwd inside a mount would keep it busy
-	# a paused server would stall every client's clean close below
-	[ -n "${ZK_PID:-}" ] && [ "$ZK_PAUSED" = 1 ] && kill -CONT "$ZK_PID" 2>/dev/null
+	# 1. a frozen server or daemon would stall every step below
+	for pid in "${_LIB_FROZEN[@]}"; do
+		kill -CONT "$pid" 2>/dev/null
+	done
+	_LIB_FROZEN=()
+	# 2.
 	for pid in "${_LIB_PIDS[@]}"; do
 		stop_pid "$pid" 5
 	done
 	for fd in "${_LIB_FDS[@]}"; do
 		exec {fd}>&-
 	done
+	# 3.
 	for entry in "${_LIB_DAEMONS[@]}"; do
 		pid=${entry%% *}
 		mnt=${entry#* }
@@ -719,7 +654,7 @@ cleanup() {
 			wait_until 10 _pid_gone "$p" || stop_pid "$p" 10
 		done
 	done
-	# A daemon built with ASan/UBSan reports into its log: any report fails
+	# 4. A daemon built with ASan/UBSan reports into its log: any report fails
 	# the test, even one from a daemon that ended in this cleanup.
 	for p in "$TEST_DIR"/zkfs.*.log; do
 		[ -s "$p" ] || continue
@@ -745,16 +680,16 @@ cleanup() {
 			printf -- '----- %s (last 60 lines) -----\n' "$p" >&2
 			tail -n 60 "$p" >&2
 		done
-		[ -n "${ZK_DIR:-}" ] && [ -n "${ZK_PID:-}" ] && _zk_dump_log
 	fi
-	[ -n "${ZK_PID:-}" ] && zk_stop
-	local h
+	# 5.
 	for ((h = ${#_LIB_HOOKS[@]} - 1; h >= 0; h--)); do
-		eval "${_LIB_HOOKS[h]}" || {
+		# shellcheck disable=SC2030 # CLEANUP_RC is for the hook alone
+		(CLEANUP_RC=$rc && eval "${_LIB_HOOKS[h]}") || {
 			printf '[%s] FAIL: cleanup step failed: %s\n' "$TEST_NAME" "${_LIB_HOOKS[h]}" >&2
 			rc=1
 		}
 	done
+	# 6.
 	if awk -v d="$TEST_DIR/" 'index($2, d) == 1 { f = 1 } END { exit !f }' /proc/mounts; then
 		info "mounts remain under $TEST_DIR; not removing it"
 	elif [ "${KEEP_TMP:-0}" = 1 ]; then
@@ -771,8 +706,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# ---------------------------------------------------------------- more
-# shellcheck source=ensemble.sh
-source "$(dirname "${BASH_SOURCE[0]}")/ensemble.sh"
+# ---------------------------------------------------------------- modules
+# shellcheck source=zkserver.sh
+source "$(dirname "${BASH_SOURCE[0]}")/zkserver.sh"
 # shellcheck source=faults.sh
 source "$(dirname "${BASH_SOURCE[0]}")/faults.sh"

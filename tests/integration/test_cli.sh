@@ -14,14 +14,6 @@ zkctl create /base/dir/kid "k"
 zkctl create /base/locks
 zkctl set /base/dir "dir data"
 
-N=0
-newmnt() {
-	N=$((N + 1))
-	MNT=$TEST_DIR/mnt$N
-	mkdir -p "$MNT"
-	track_mount "$MNT"
-}
-
 # ---------------------------------------------------------------- help, version
 
 out=$(timeout 10 "$ZKFS_BIN" --help 2>&1 </dev/null) || fail "zkfs --help exited non-zero: $out"
@@ -196,11 +188,9 @@ env -u ASAB_ZOOKEEPER_SERVERS timeout 60 "$ZKFS_BIN" "zookeeper://$ZK_HOSTPORT/b
 state=$(timeout 5 cat "$MNT/.state" 2>&1) || true
 assert_eq CONNECTED "$state" "daemon mode: .state read immediately after zkfs returned"
 assert_file_content "$MNT/a.conf" "original" "daemon mode: a.conf"
-pids=$(zkfs_pids_for "$MNT")
-[ -n "$pids" ] || fail "daemon mode: no zkfs process serves $MNT"
-[ "$(wc -w <<<"$pids")" = 1 ] || fail "daemon mode: more than one zkfs process serves $MNT: $pids"
+zkfs_daemon_of "$MNT" "daemon mode"
 fusermount3 -u "$MNT" || fail "daemon mode: fusermount3 -u failed"
-wait_until 20 _pid_gone "$pids" || fail "daemon mode: the daemon (PID $pids) did not exit within 20 s of the unmount"
+wait_until 20 _pid_gone "$DAEMON_PID" || fail "daemon mode: the daemon (PID $DAEMON_PID) did not exit within 20 s of the unmount"
 ! is_mounted "$MNT" || fail "daemon mode: still mounted after fusermount3 -u"
 
 # daemon mode and a server that is not there: non-zero within ~10 s, a
@@ -218,7 +208,7 @@ info "daemon mode, closed port: exit $rc after $((t1 - t0)) ms: $(cat "$TEST_DIR
 (((t1 - t0) <= 10000)) || fail "daemon mode with a closed port and -o timeout=2 took $((t1 - t0)) ms to fail (expected at most ~10 s)"
 [ -s "$TEST_DIR/closed.err" ] || fail "daemon mode with a closed port: no message on stderr"
 ! is_mounted "$MNT" || fail "daemon mode with a closed port: $MNT is mounted"
-wait_until 5 eval '[ -z "$(zkfs_pids_for "$MNT")" ]' ||
+wait_until 5 no_zkfs_for "$MNT" ||
 	fail "daemon mode with a closed port: a zkfs process is left: $(zkfs_pids_for "$MNT")"
 
 # ---------------------------------------------------------------- ending

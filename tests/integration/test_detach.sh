@@ -32,7 +32,6 @@ events_reader() {
 	track_pid "$EV_PID"
 	wait_until 5 _child_cat_blocked "$EV_PID" || fail "cat of .events is not blocked in a read"
 }
-_child_cat_blocked() { blocked_on_fuse "$(pgrep -P "$1" -x cat)"; }
 _cwd_is() { [ "$(readlink "/proc/$1/cwd" 2>/dev/null)" = "$2" ]; }
 
 # detach HOW: unmount MNT lazily, as HOW (umount-l, fusermount3-uz).
@@ -57,7 +56,7 @@ daemon_gone() {
 	local rc=0
 	wait "$2" 2>/dev/null || rc=$?
 	assert_eq 0 "$rc" "$1: the daemon's exit status"
-	[ -z "$(zkfs_pids_for "$MNT")" ] || fail "$1: a zkfs process is left: $(zkfs_pids_for "$MNT")"
+	no_zkfs_for "$MNT" || fail "$1: a zkfs process is left: $(zkfs_pids_for "$MNT")"
 	grep -q "left the mount table" "$ZKFS_LOG" || fail "$1: the daemon did not log the detach"
 }
 

@@ -90,8 +90,6 @@ fi
 bash -c 'cat "$1"; echo "exit $?"' _ "$MNT/.events" >"$TEST_DIR/cat2.out" 2>&1 &
 cat2_pid=$!
 track_pid "$cat2_pid"
-# (the child is looked up on every try: bash may not have forked cat yet)
-_child_cat_blocked() { blocked_on_fuse "$(pgrep -P "$1" -x cat)"; }
 wait_until 5 _child_cat_blocked "$cat2_pid" ||
 	fail "the second cat is not blocked in a read of .events"
 exec 3<&- 4<&-

@@ -39,7 +39,7 @@ ls -a "$MNT" "$MNT/dir" >/dev/null
 [ ! -e "$MNT/new.conf" ] || fail "new.conf exists before the expiry"
 [ ! -e "$MNT/dir/new.conf" ] || fail "dir/new.conf exists before the expiry"
 
-state_watch "$MNT"   # events (faults.sh)
+state_watch "$MNT"   # state_events (faults.sh)
 
 # .events, where the mount has it, records every transition (a LOST can be
 # too short for inotify and a read of .state to see)
@@ -51,7 +51,7 @@ counter_wait_acks e 2 20 "the counter writer before the expiry"
 zk_session_listed "$SID0" || fail "the server does not list zkfs's session $SID0 (4lw dump/cons): $(zk_4lw dump)"
 
 # ---- freeze the daemon until the server expires its session
-n0=$(events)
+n0=$(state_events)
 mark=$(log_mark)
 t0=$(_now_ms)
 fault_stop "$ZKFS_PID"
@@ -77,7 +77,7 @@ wait_until 10 _state_is "$MNT" CONNECTED ||
 	fail ".state: expected CONNECTED after the new session; reads '$(_show "$(timeout 5 cat "$MNT/.state" 2>&1)")'"
 states=$(log_states_since "$mark")
 SID1=$(zkfs_session_id)
-info "after SIGCONT: log states '$states', sessions '$(log_sessions_since "$mark")', inotify events $(($(events) - n0))"
+info "after SIGCONT: log states '$states', sessions '$(log_sessions_since "$mark")', inotify events $(($(state_events) - n0))"
 case $states in
 "LOST CONNECTED" | "SUSPENDED LOST CONNECTED") ;;
 *) fail "the zkfs log's state transitions across the expiry: expected '[SUSPENDED ]LOST CONNECTED', got '$states'" ;;
@@ -86,7 +86,7 @@ tail -n "+$((mark + 1))" "$ZKFS_LOG" | grep -q 'zookeeper: LOST (session expired
 	fail "the zkfs log does not report the expiry ('zookeeper: LOST (session expired)')"
 [ "$SID1" != "$SID0" ] || fail "CONNECTED after the expiry with the old session $SID0"
 assert_eq "$SID1" "$(log_sessions_since "$mark")" "the sessions connected after the expiry (one new one)"
-(($(events) > n0)) || fail "inotifywait reported no event on .state across the expiry"
+state_events_more_than "$n0" || fail "inotifywait reported no event on .state across the expiry"
 
 # ---- the changes made meanwhile show at once (no wait: every cache was dropped)
 assert_file_content "$MNT/a.conf" "a2 changed while expired" "a.conf right after the new session"

@@ -11,7 +11,6 @@ command -v inotifywait >/dev/null 2>&1 || fail "inotifywait not found (package i
 command -v ss >/dev/null 2>&1 || fail "ss not found (package iproute2)"
 
 zk_ensemble_start
-zkctl_at() { "$ZKCTL_BIN" -s "$1" -t 10 "${@:2}"; }
 zkctl_at "$ZK_ENS_HOSTPORTS" create /base
 zkctl_at "$ZK_ENS_HOSTPORTS" create /base/app.conf "v1"
 
@@ -22,15 +21,13 @@ assert_file_content "$MNT/app.conf" "v1" "app.conf before the failover (now cach
 assert_eq "zookeeper://$ZK_ENS_HOSTPORTS/base" \
 	"$(awk -v m="$MNT" '$2 == m { print $1 }' /proc/mounts)" "the mount's source in /proc/mounts"
 
-state_watch "$MNT"   # events, record_state, $STATES_SEEN (faults.sh)
+state_watch "$MNT"   # state_events, record_state, $STATES_SEEN (faults.sh)
 # state_reached WANT N0: record .state; true once it reads WANT and inotify
 # reported at least 2 events since the count N0 (out of it and back in).
 state_reached() {
 	record_state
-	[ "$(tail -n1 "$STATES_SEEN")" = "$1" ] && (($(events) >= $2 + 2))
+	[ "$(tail -n1 "$STATES_SEEN")" = "$1" ] && (($(state_events) >= $2 + 2))
 }
-# The zkfs log lines "zookeeper: STATE" after line $1.
-log_states() { tail -n "+$(($1 + 1))" "$ZKFS_LOG" | sed -n 's/.*zookeeper: \([A-Z]*\).*/\1/p' | paste -sd' ' -; }
 record_state
 
 # ---- fault 1: SIGKILL the server zkfs is connected to
@@ -38,8 +35,8 @@ wait_until 10 zk_ensemble_serving "$ZKFS_PID" >/dev/null ||
 	fail "no established connection from zkfs (PID $ZKFS_PID) to an ensemble client port: $(ss -Htnp state established | grep "pid=$ZKFS_PID," || true)"
 S1=$(zk_ensemble_serving "$ZKFS_PID")
 info "zkfs is connected to server $S1 (port ${ZK_ENS_PORTS[$S1]}); the leader is $(zk_ensemble_leader)"
-n0=$(events)
-log0=$(wc -l <"$ZKFS_LOG")
+n0=$(state_events)
+log0=$(log_mark)
 zk_ensemble_stop_one "$S1" KILL
 
 # change the file right away through a surviving server, while zkfs is away
@@ -48,9 +45,9 @@ S_OTHER=$(((S1 % 3) + 1))
 zkctl_at "127.0.0.1:${ZK_ENS_PORTS[$S_OTHER]}" set /base/app.conf "v2 after failover"
 
 wait_until 40 state_reached CONNECTED "$n0" ||
-	fail ".state: expected SUSPENDED then CONNECTED (2 inotify events) within 40 s of killing server $S1; seen: $(paste -sd' ' "$STATES_SEEN"), $(($(events) - n0)) events, log: $(log_states "$log0")"
-info "states seen: $(paste -sd' ' "$STATES_SEEN"); inotify events since the kill: $(($(events) - n0)); zkfs log: $(log_states "$log0")"
-assert_eq "SUSPENDED CONNECTED" "$(log_states "$log0")" "the zkfs log's state transitions after killing server $S1"
+	fail ".state: expected SUSPENDED then CONNECTED (2 inotify events) within 40 s of killing server $S1; seen: $(paste -sd' ' "$STATES_SEEN"), $(($(state_events) - n0)) events, log: $(log_states_since "$log0")"
+info "states seen: $(paste -sd' ' "$STATES_SEEN"); inotify events since the kill: $(($(state_events) - n0)); zkfs log: $(log_states_since "$log0")"
+assert_eq "SUSPENDED CONNECTED" "$(log_states_since "$log0")" "the zkfs log's state transitions after killing server $S1"
 ! grep -qx LOST "$STATES_SEEN" || fail ".state went LOST (the session expired) during the failover: $(paste -sd' ' "$STATES_SEEN")"
 grep -q 'zookeeper: LOST\|session expired' "$ZKFS_LOG" && fail "the zkfs log reports a lost session: $(grep -n 'LOST\|expired' "$ZKFS_LOG")"
 
@@ -75,7 +72,7 @@ fi
 info "fault 2: leader $L, zkfs on $S2, killing $K"
 : >"$STATES_SEEN"
 record_state
-log1=$(wc -l <"$ZKFS_LOG")
+log1=$(log_mark)
 zk_ensemble_stop_one "$K" KILL
 assert_file_content "$MNT/app.conf" "v2 after failover" "app.conf (cached) right after killing server $K"
 record_state
@@ -84,10 +81,10 @@ wait_until 60 zk_ensemble_leader >/dev/null || fail "no leader within 60 s after
 wait_until 40 _state_is "$MNT" CONNECTED ||
 	fail ".state: expected CONNECTED within 40 s of killing server $K; reads '$(_show "$(cat "$MNT/.state" 2>&1)")'"
 record_state
-info "fault 2: states seen: $(paste -sd' ' "$STATES_SEEN"); zkfs log: $(log_states "$log1")"
+info "fault 2: states seen: $(paste -sd' ' "$STATES_SEEN"); zkfs log: $(log_states_since "$log1")"
 ! grep -qx LOST "$STATES_SEEN" || fail ".state went LOST after killing server $K: $(paste -sd' ' "$STATES_SEEN")"
-case " $(log_states "$log1") " in
-*" LOST "*) fail "the zkfs log reports LOST after killing server $K: $(log_states "$log1")" ;;
+case " $(log_states_since "$log1") " in
+*" LOST "*) fail "the zkfs log reports LOST after killing server $K: $(log_states_since "$log1")" ;;
 esac
 assert_file_content "$MNT/app.conf" "v2 after failover" "app.conf after killing server $K"
 assert_file_content "$MNT/.state" $'CONNECTED\n' ".state after killing server $K"

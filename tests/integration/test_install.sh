@@ -27,9 +27,6 @@ CONF_SRC=$MESON_SOURCE_ROOT/config/zkfs.conf
 [ -f "$CONF_SRC" ] || fail "$CONF_SRC is missing"
 command -v meson >/dev/null || fail "meson is not in PATH"
 
-# mode_of FILE: octal permission bits
-mode_of() { stat -c %a -- "$1"; }
-
 # check_helper FILE ZKFS WHAT: FILE is the installed helper: a regular,
 # executable (0755) POSIX sh script that runs ZKFS by that absolute path
 check_helper() {

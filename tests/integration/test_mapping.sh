@@ -37,9 +37,6 @@ zk_hold_ephemeral /base/ephempty                        # ephemeral, empty, no e
 MNT=$TEST_DIR/mnt
 zkfs_mount "zookeeper://$ZK_HOSTPORT/base" "$MNT"
 
-# zk_field PATH KEY: one value of zkctl stat
-zk_field() { zkctl stat "$1" | sed -n "s/^$2=//p"; }
-
 # ---- types
 assert_eq dir "$(ftype "$MNT")" "type of the mount root (the base path)"
 for n in file.txt plainname app.conf .hidden.conf null.conf eph ephempty big600k big1m; do
@@ -72,7 +69,7 @@ assert_eq "$(printf '.\n..\nkid')" "$(ls_a "$MNT/dirnodata")" "ls -a of a direct
 assert_file_content "$MNT/dirnodata/.data" "" "dirnodata/.data (reachable by name, empty)"
 assert_eq "$(printf '.\n..')" "$(ls_a "$MNT/locks")" "ls -a of an empty directory"
 assert_file_content "$MNT/.data" "" "the root's .data (base path without data)"
-assert_eq "$(zk_field /base/dirdata dataLength)" "$(stat -c %s "$MNT/dirdata/.data")" "size of dirdata/.data"
+assert_eq "$(zkstat /base/dirdata dataLength)" "$(stat -c %s "$MNT/dirdata/.data")" "size of dirdata/.data"
 
 # ---- the root listing: every child of /base, plus the virtual files
 listing=$(ls_a "$MNT")
@@ -89,10 +86,10 @@ assert_file_content "$MNT/.state" $'CONNECTED\n' ".state"
 
 # ---- attributes: size = dataLength, mtime = znode mtime, modes, owner, nlink
 for n in file.txt plainname app.conf null.conf eph ephempty big600k big1m withkids.conf/child; do
-	assert_eq "$(zk_field "/base/$n" dataLength)" "$(stat -c %s "$MNT/$n")" "size of $n (dataLength)"
+	assert_eq "$(zkstat "/base/$n" dataLength)" "$(stat -c %s "$MNT/$n")" "size of $n (dataLength)"
 done
 for n in file.txt app.conf eph big1m locks dirdata withkids.conf nullnode; do
-	ms=$(zk_field "/base/$n" mtime)
+	ms=$(zkstat "/base/$n" mtime)
 	assert_eq "$((ms / 1000))" "$(stat -c %Y "$MNT/$n")" "mtime of $n (znode mtime $ms ms)"
 	assert_eq "$((ms / 1000))" "$(stat -c %Z "$MNT/$n")" "ctime of $n (znode mtime $ms ms)"
 done
@@ -124,7 +121,7 @@ for n in file.txt eph dirdata withkids.conf app.conf; do
 	acl=$(xattr_get "$MNT/$n" user.zookeeper.acl) || fail "getxattr user.zookeeper.acl on $n failed"
 	[ -n "$acl" ] || fail "xattr user.zookeeper.acl of $n is empty"
 done
-owner=$(zk_field /base/eph ephemeralOwner)
+owner=$(zkstat /base/eph ephemeralOwner)
 [ "$owner" != 0 ] || fail "zkctl: /base/eph has ephemeralOwner 0 (the holder is not ephemeral?)"
 assert_eq 2 "$(num "$(xattr_get "$MNT/file.txt" user.zookeeper.version)")" "xattr version of file.txt after two sets"
 

@@ -34,8 +34,6 @@ chmod 755 "$SRC/pkg/bin/run.sh"
 chmod 644 "$SRC/pkg/README.txt"
 chmod 750 "$SRC/pkg/bin"
 
-mode() { stat -c %a -- "$1"; }
-
 # runs PATH WHAT: PATH executes and prints the script's line.
 runs() {
 	local out
@@ -50,12 +48,12 @@ forget() { sync; echo 2 >/proc/sys/vm/drop_caches; }
 info "tar -x: the modes of the archive are shown, the script runs"
 tar -C "$SRC" -cf "$TEST_DIR/pkg.tar" pkg
 assert_ok "tar -xf pkg.tar" tar -C "$MNT" -xf "$TEST_DIR/pkg.tar"
-assert_eq 750 "$(mode "$MNT/pkg/bin")" "tar: mode of pkg/bin"
-assert_eq 755 "$(mode "$MNT/pkg/bin/run.sh")" "tar: mode of pkg/bin/run.sh"
-assert_eq 644 "$(mode "$MNT/pkg/README.txt")" "tar: mode of pkg/README.txt"
+assert_eq 750 "$(mode_of "$MNT/pkg/bin")" "tar: mode of pkg/bin"
+assert_eq 755 "$(mode_of "$MNT/pkg/bin/run.sh")" "tar: mode of pkg/bin/run.sh"
+assert_eq 644 "$(mode_of "$MNT/pkg/README.txt")" "tar: mode of pkg/README.txt"
 runs "$MNT/pkg/bin/run.sh" tar
 forget
-assert_eq 755 "$(mode "$MNT/pkg/bin/run.sh")" "tar: mode of run.sh once the kernel let go of it"
+assert_eq 755 "$(mode_of "$MNT/pkg/bin/run.sh")" "tar: mode of run.sh once the kernel let go of it"
 runs "$MNT/pkg/bin/run.sh" "tar, after the kernel let go"
 assert_zk_content /m/pkg/bin/run.sh "$SCRIPT" "tar: /m/pkg/bin/run.sh in ZooKeeper"
 assert_zk_content /m/pkg/README.txt $'plain\n' "tar: /m/pkg/README.txt in ZooKeeper"
@@ -64,34 +62,34 @@ assert_eq "run.sh" "$(zkctl ls /m/pkg/bin | paste -sd' ' -)" "tar: children of /
 
 info "install -m 755: the new file is 0755 and runs"
 assert_ok "install -m 755" install -m 755 "$SRC/pkg/bin/run.sh" "$MNT/inst.sh"
-assert_eq 755 "$(mode "$MNT/inst.sh")" "install: mode of inst.sh"
+assert_eq 755 "$(mode_of "$MNT/inst.sh")" "install: mode of inst.sh"
 runs "$MNT/inst.sh" install
 assert_zk_content /m/inst.sh "$SCRIPT" "install: /m/inst.sh in ZooKeeper"
 
 info "cp -p of an executable"
 assert_ok "cp -p" cp -p "$SRC/pkg/bin/run.sh" "$MNT/cpp.sh"
-assert_eq 755 "$(mode "$MNT/cpp.sh")" "cp -p: mode of cpp.sh"
+assert_eq 755 "$(mode_of "$MNT/cpp.sh")" "cp -p: mode of cpp.sh"
 runs "$MNT/cpp.sh" "cp -p"
 assert_zk_content /m/cpp.sh "$SCRIPT" "cp -p: /m/cpp.sh in ZooKeeper"
 
 info "rsync -a: the mode is set on a temporary file that is then renamed"
 assert_ok "rsync -a" rsync -a "$SRC/pkg/" "$MNT/rs/"
-assert_eq 750 "$(mode "$MNT/rs/bin")" "rsync -a: mode of rs/bin"
-assert_eq 755 "$(mode "$MNT/rs/bin/run.sh")" "rsync -a: mode of rs/bin/run.sh"
-assert_eq 644 "$(mode "$MNT/rs/README.txt")" "rsync -a: mode of rs/README.txt"
+assert_eq 750 "$(mode_of "$MNT/rs/bin")" "rsync -a: mode of rs/bin"
+assert_eq 755 "$(mode_of "$MNT/rs/bin/run.sh")" "rsync -a: mode of rs/bin/run.sh"
+assert_eq 644 "$(mode_of "$MNT/rs/README.txt")" "rsync -a: mode of rs/README.txt"
 runs "$MNT/rs/bin/run.sh" "rsync -a"
 assert_zk_content /m/rs/bin/run.sh "$SCRIPT" "rsync -a: /m/rs/bin/run.sh in ZooKeeper"
 assert_eq "run.sh" "$(zkctl ls /m/rs/bin | paste -sd' ' -)" "rsync -a: children of /m/rs/bin (no temporary file)"
 assert_ok "rsync -a again (nothing to do)" rsync -a "$SRC/pkg/" "$MNT/rs/"
-assert_eq 755 "$(mode "$MNT/rs/bin/run.sh")" "rsync -a again: mode of rs/bin/run.sh"
+assert_eq 755 "$(mode_of "$MNT/rs/bin/run.sh")" "rsync -a again: mode of rs/bin/run.sh"
 
 info "mv of a directory this mount made: the modes below it go with it"
 sh_ok "mkdir, cp, chmod +x in stage" 'mkdir -p "$1/stage/bin" && cp "$2" "$1/stage/bin/go" && chmod 700 "$1/stage/bin" && chmod +x "$1/stage/bin/go"' \
 	"$MNT" "$SRC/pkg/bin/run.sh"
 forget
 assert_ok "mv stage final" mv "$MNT/stage" "$MNT/final"
-assert_eq 700 "$(mode "$MNT/final/bin")" "mv: mode of final/bin"
-assert_eq 755 "$(mode "$MNT/final/bin/go")" "mv: mode of final/bin/go"
+assert_eq 700 "$(mode_of "$MNT/final/bin")" "mv: mode of final/bin"
+assert_eq 755 "$(mode_of "$MNT/final/bin/go")" "mv: mode of final/bin/go"
 runs "$MNT/final/bin/go" "mv of its directory"
 assert_ok "chmod 750 final/bin/go (still made by this mount)" chmod 750 "$MNT/final/bin/go"
 assert_zk_content /m/final/bin/go "$SCRIPT" "mv: /m/final/bin/go in ZooKeeper"
@@ -100,16 +98,16 @@ assert_zk_absent /m/stage "mv: the old name"
 info "chmod +x right after creating"
 sh_ok "touch, write, chmod +x" 'touch "$1" && cat "$2" >"$1" && chmod +x "$1"' \
 	"$MNT/new.sh" "$SRC/pkg/bin/run.sh"
-assert_eq 755 "$(mode "$MNT/new.sh")" "chmod +x: mode of new.sh"
+assert_eq 755 "$(mode_of "$MNT/new.sh")" "chmod +x: mode of new.sh"
 runs "$MNT/new.sh" "chmod +x"
 forget
 assert_ok "chmod 700 new.sh, after the kernel let go" chmod 700 "$MNT/new.sh"
-assert_eq 700 "$(mode "$MNT/new.sh")" "chmod 700: mode of new.sh"
+assert_eq 700 "$(mode_of "$MNT/new.sh")" "chmod 700: mode of new.sh"
 
 info "what this mount did not make keeps refusing another mode"
 zkctl create /m/theirs.sh "$SCRIPT"
 expect_errno EPERM "chmod +x of a znode another client made" chmod +x "$MNT/theirs.sh"
-assert_eq 644 "$(mode "$MNT/theirs.sh")" "mode of theirs.sh after the refused chmod"
+assert_eq 644 "$(mode_of "$MNT/theirs.sh")" "mode of theirs.sh after the refused chmod"
 expect_fail "Operation not permitted" "cp -p over a file another client made" \
 	cp -p "$SRC/pkg/bin/run.sh" "$MNT/theirs.sh"
 assert_zk_content /m/theirs.sh "$SCRIPT" "theirs.sh in ZooKeeper"
@@ -118,19 +116,19 @@ info "-o umask=027 masks the modes given, too"
 MNTU=$TEST_DIR/mntu
 zkfs_mount "zookeeper://$ZK_HOSTPORT/m" "$MNTU" -o umask=027
 assert_ok "tar -xf into a umask=027 mount" tar -C "$MNTU/rs" -xf "$TEST_DIR/pkg.tar"
-assert_eq 750 "$(mode "$MNTU/rs/pkg/bin/run.sh")" "umask=027: mode of run.sh (0755 asked)"
-assert_eq 640 "$(mode "$MNTU/rs/pkg/README.txt")" "umask=027: mode of README.txt (0644 asked)"
-assert_eq 640 "$(mode "$MNTU/theirs.sh")" "umask=027: a file another client made"
+assert_eq 750 "$(mode_of "$MNTU/rs/pkg/bin/run.sh")" "umask=027: mode of run.sh (0755 asked)"
+assert_eq 640 "$(mode_of "$MNTU/rs/pkg/README.txt")" "umask=027: mode of README.txt (0644 asked)"
+assert_eq 640 "$(mode_of "$MNTU/theirs.sh")" "umask=027: a file another client made"
 zkfs_umount "$MNTU"
 assert_ok "rm -r rs/pkg" rm -r "$MNT/rs/pkg"
 
 info "the modes are this mount's memory: another mount shows the defaults"
 MNT2=$TEST_DIR/mnt2
 zkfs_mount "zookeeper://$ZK_HOSTPORT/m" "$MNT2"
-assert_eq 644 "$(mode "$MNT2/pkg/bin/run.sh")" "second mount: mode of pkg/bin/run.sh"
-assert_eq 755 "$(mode "$MNT2/pkg/bin")" "second mount: mode of pkg/bin"
+assert_eq 644 "$(mode_of "$MNT2/pkg/bin/run.sh")" "second mount: mode of pkg/bin/run.sh"
+assert_eq 755 "$(mode_of "$MNT2/pkg/bin")" "second mount: mode of pkg/bin"
 zkfs_umount "$MNT2"
-assert_eq 755 "$(mode "$MNT/pkg/bin/run.sh")" "first mount: mode of pkg/bin/run.sh, still"
+assert_eq 755 "$(mode_of "$MNT/pkg/bin/run.sh")" "first mount: mode of pkg/bin/run.sh, still"
 assert_eq "cpp.sh final inst.sh new.sh pkg rs theirs.sh" "$(zkctl ls /m | paste -sd' ' -)" \
 	"children of /m after every tool"
 
@@ -186,7 +184,7 @@ assert_zk_absent /m/.state "rm m/.state through the mount of /"
 assert_zk_absent /m/.events "rm m/.events through the mount of /"
 zkfs_umount "$MNT4"
 
-assert_eq 755 "$(mode "$MNT/pkg/bin/run.sh")" "mode of pkg/bin/run.sh at the end"
+assert_eq 755 "$(mode_of "$MNT/pkg/bin/run.sh")" "mode of pkg/bin/run.sh at the end"
 _pid_alive "$M1" || fail "the first daemon died"
 zkfs_umount "$MNT"
 

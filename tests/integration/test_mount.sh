@@ -103,15 +103,6 @@ SRC=zookeeper://$ZK_HOSTPORT/app
 GOODCONF=$TEST_DIR/good.conf
 printf '[zookeeper]\nservers=%s\npath=/app\n' "$ZK_HOSTPORT" >"$GOODCONF"
 
-# a fresh mount point (each is checked and cleaned up by lib.sh's EXIT trap)
-N=0
-newmnt() {
-	N=$((N + 1))
-	MNT=$TEST_DIR/mnt$N
-	mkdir -p "$MNT"
-	track_mount "$MNT"
-}
-
 # run_mount TAG CMD...: run CMD (mount(8) or umount(8)), bounded to 60 s;
 # sets RC, OUT, ERR and MS (milliseconds it took)
 run_mount() {
@@ -133,17 +124,14 @@ mount_line() { awk -v m="$1" '$2 == m { print $1, $3 }' /proc/mounts; }
 # (RC/ERR from run_mount). Sets DAEMON_PID and DAEMON_OPTS (zkfs's -o
 # options, sorted, one a line).
 check_live() {
-	local what=$1 mnt=$2 dev=$3 znode=$4 file=$5 state pids argv=()
+	local what=$1 mnt=$2 dev=$3 znode=$4 file=$5 state argv=()
 	[ "$RC" = 0 ] || fail "$what: mount exited $RC: $ERR"
 	state=$(timeout 5 cat "$mnt/.state" 2>&1) || true
 	assert_eq CONNECTED "$state" "$what: .state read as soon as mount returned"
 	assert_eq "$dev fuse.zkfs" "$(mount_line "$mnt")" "$what: device and type in /proc/mounts"
 	timeout 10 cat "$mnt/$file" >"$TEST_DIR/got" || fail "$what: cat $mnt/$file failed"
 	assert_zk_file "$znode" "$TEST_DIR/got" "$what: $file through the mount vs zkctl get $znode"
-	pids=$(zkfs_pids_for "$mnt")
-	[ -n "$pids" ] || fail "$what: no $ZKFS_BIN process serves $mnt"
-	[ "$(wc -w <<<"$pids")" = 1 ] || fail "$what: more than one zkfs serves $mnt: $pids"
-	DAEMON_PID=$pids
+	zkfs_daemon_of "$mnt" "$what"
 	mapfile -d '' argv <"/proc/$DAEMON_PID/cmdline"
 	# zkfs SOURCE DIR -o OPTS, in that order (the helper's and mount.fuse's)
 	[ "${#argv[@]}" = 5 ] && [ "${argv[3]}" = -o ] ||
@@ -243,7 +231,7 @@ assert_eq 0 "$RC" "mount -fv -t zkfs: exit status ($ERR)"
 want="mount.zkfs: '$ZKFS_BIN' '$SRC' '$MNT' '-o' 'rw,config=$EMPTY_CONF'"
 grep -qxF "$want" <<<"$OUT" || fail "mount -fv -t zkfs: the helper did not print \"$want\"; stdout: $OUT"
 ! is_mounted "$MNT" || fail "mount -f: $MNT is mounted"
-[ -z "$(zkfs_pids_for "$MNT")" ] || fail "mount -f: a zkfs process runs for $MNT"
+no_zkfs_for "$MNT" || fail "mount -f: a zkfs process runs for $MNT"
 info "ok: mount -f runs nothing"
 
 # ---------------------------------------------------------------- failures: zkfs's status and message
@@ -260,7 +248,7 @@ mount_fails() {
 	[[ "$ERR" == *"$sub"* ]] || fail "$what: stderr does not contain '$sub': $ERR"
 	((MS <= max)) || fail "$what: mount took $MS ms to fail (at most $max expected)"
 	! is_mounted "$MNT" || fail "$what: $MNT is mounted"
-	wait_until 10 eval '[ -z "$(zkfs_pids_for "$MNT")" ]' ||
+	wait_until 10 no_zkfs_for "$MNT" ||
 		fail "$what: a zkfs process is left for $MNT: $(zkfs_pids_for "$MNT")"
 	info "ok: $what"
 }

@@ -43,8 +43,6 @@ zkctl set-file /n/heavy/h2.bin "$TEST_DIR/h2"
 MNT=$TEST_DIR/mnt
 zkfs_mount "zookeeper://$ZK_HOSTPORT/n" "$MNT"
 
-in_listing() { (cd "$1" && ls -a) | grep -qxF -- "$2"; }
-
 # ---------------------------------------------------------------- mkdir
 
 info "mkdir creates a persistent znode without data, shown as a directory"

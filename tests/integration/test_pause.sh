@@ -15,7 +15,6 @@ command -v ss >/dev/null 2>&1 || fail "ss not found (package iproute2)"
 ST=4   # -o session_timeout= (s); the ensemble's tickTime is 500 ms: 1 s .. 60 s
 
 zk_ensemble_start
-zkctl_at() { "$ZKCTL_BIN" -s "$1" -t 10 "${@:2}"; }
 zkctl_at "$ZK_ENS_HOSTPORTS" create /base
 zkctl_at "$ZK_ENS_HOSTPORTS" create /base/app.conf "v1"
 zkctl_at "$ZK_ENS_HOSTPORTS" create /base/counter.conf "0"
@@ -28,7 +27,7 @@ NEG=$(zkfs_session_timeout)
 assert_eq $((ST * 1000)) "$NEG" "the negotiated session timeout (ms)"
 READ_TMO=$((NEG * 2 / 3))
 
-state_watch "$MNT"   # events, record_state, $STATES_SEEN (faults.sh)
+state_watch "$MNT"   # state_events, record_state, $STATES_SEEN (faults.sh)
 record_state
 events_start "$MNT"
 
@@ -46,7 +45,7 @@ done
 info "zkfs (session $SID0, timeout $NEG ms, read timeout $READ_TMO ms) is on server $S (PID $P, $(zk_ensemble_mode "$S")); pausing it"
 
 # ---- pause the serving server
-n0=$(events)
+n0=$(state_events)
 mark=$(log_mark)
 t_pause=$(_now_ms)
 fault_stop "$P"
@@ -67,10 +66,10 @@ state_back() { record_state; log_states_reach "$mark" "SUSPENDED CONNECTED"; }
 wait_until 40 state_back ||
 	fail "expected SUSPENDED then CONNECTED in the zkfs log within 40 s of pausing server $S; log: '$(log_states_since "$mark")', .state seen: $(paste -sd' ' "$STATES_SEEN")"
 t_back=$(_now_ms)
-kill -0 "$P" && [ "$(sed 's/.*) //' "/proc/$P/stat" | cut -d' ' -f1)" = T ] ||
+[ "$(pid_state "$P")" = T ] ||
 	fail "server $S (PID $P) is not stopped any more"
 record_state
-info "back to CONNECTED $((t_back - t_pause)) ms after the pause; log: $(log_states_since "$mark"); .state seen: $(paste -sd' ' "$STATES_SEEN"); inotify events: $(($(events) - n0))"
+info "back to CONNECTED $((t_back - t_pause)) ms after the pause; log: $(log_states_since "$mark"); .state seen: $(paste -sd' ' "$STATES_SEEN"); inotify events: $(($(state_events) - n0))"
 assert_eq "SUSPENDED CONNECTED" "$(log_states_since "$mark")" "the zkfs log's state transitions during the pause"
 assert_eq "$SID0" "$(log_sessions_since "$mark")" "the session after the move (same session, not a new one)"
 ! grep -qx LOST "$STATES_SEEN" || fail ".state went LOST during the pause: $(paste -sd' ' "$STATES_SEEN")"
@@ -80,7 +79,7 @@ assert_eq "$SID0" "$(log_sessions_since "$mark")" "the session after the move (s
 # when CONNECTED follows SUSPENDED before inotifywait has read the first one
 # (seen with two valgrind runs on 2 CPUs), the two are one event. .state must
 # wake it; that none is missed is .events' promise, checked just below.
-wait_until 5 eval '(($(events) >= n0 + 1))' ||
+wait_until 5 state_events_more_than "$n0" ||
 	fail "inotifywait reported no event on .state for SUSPENDED and CONNECTED"
 if [ -n "$EVENTS_OUT" ]; then
 	wait_until 5 events_reach CONNECTED || true

@@ -178,7 +178,6 @@ race_loop() {
 	local out=$1 go=$2 n=$3 i
 	shift 3
 	set +e
-	trap - EXIT INT TERM
 	wait_until 30 test -e "$go" || {
 		echo "no go" >>"$out"
 		exit 1

@@ -18,8 +18,6 @@ zkctl create /base/dd/kid "k"
 MNT=$TEST_DIR/mnt
 zkfs_mount "zookeeper://$ZK_HOSTPORT/base" "$MNT"
 
-# in_listing DIR NAME: NAME is listed by ls -a of DIR
-in_listing() { (cd "$1" && ls -a) | grep -qxF -- "$2"; }
 not_in_listing() { ! in_listing "$@"; }
 cat_fails() { ! cat "$1" >/dev/null 2>&1; }
 type_is() { [ "$(ftype "$1" 2>/dev/null)" = "$2" ]; }

@@ -27,25 +27,18 @@ fi
 assert_file_content "$MNT/.state" $'CONNECTED\n' ".state after the refused writes"
 
 # ---- inotifywait on .state
-EV_OUT=$TEST_DIR/inotify.out
-EV_ERR=$TEST_DIR/inotify.err
-inotifywait -m -e attrib,modify,close_write "$MNT/.state" >"$EV_OUT" 2>"$EV_ERR" &
-track_pid $!
-wait_until 10 grep -q "Watches established" "$EV_ERR" ||
-	fail "inotifywait did not establish its watch on .state within 10 s: $(cat "$EV_ERR")"
-events() { grep -c '\.state' "$EV_OUT" || true; }
-events_more_than() { (($(events) > $1)); }
+state_watch "$MNT" attrib,modify,close_write   # $EV_OUT, state_events (faults.sh)
 
 assert_file_content "$MNT/read.conf" "cached data" "read.conf before the outage"
 mtime0=$(stat -c %y "$MNT/.state")
-n0=$(events)
+n0=$(state_events)
 
 # ---- server stopped: SUSPENDED, an inotify event, a new mtime
 zk_stop
 wait_until 30 _state_is "$MNT" SUSPENDED ||
 	fail ".state: expected SUSPENDED within 30 s of stopping the server, reads '$(_show "$(cat "$MNT/.state" 2>&1)")'"
 assert_file_content "$MNT/.state" $'SUSPENDED\n' ".state while the server is stopped"
-wait_until 5 events_more_than "$n0" ||
+wait_until 5 state_events_more_than "$n0" ||
 	fail "inotifywait reported no event on .state for CONNECTED -> SUSPENDED (output: $(cat "$EV_OUT"))"
 mtime1=$(stat -c %y "$MNT/.state")
 [ "$mtime1" != "$mtime0" ] || fail ".state: mtime stayed $mtime0 across CONNECTED -> SUSPENDED"
@@ -67,11 +60,11 @@ info "cat of a never-read file while SUSPENDED: exit $rc after $elapsed ms: $err
 	fail "cat of a never-read file while SUSPENDED: expected 'Input/output error', got: $err"
 
 # ---- server back: CONNECTED (possibly through LOST), another event
-n1=$(events)
+n1=$(state_events)
 zk_restart
 wait_until 40 _state_is "$MNT" CONNECTED ||
 	fail ".state: expected CONNECTED within 40 s of restarting the server, reads '$(_show "$(cat "$MNT/.state" 2>&1)")'"
-wait_until 5 events_more_than "$n1" ||
+wait_until 5 state_events_more_than "$n1" ||
 	fail "inotifywait reported no event on .state for the return to CONNECTED (output: $(cat "$EV_OUT"))"
 mtime2=$(stat -c %y "$MNT/.state")
 [ "$mtime2" != "$mtime1" ] || fail ".state: mtime stayed $mtime1 across the return to CONNECTED"
@@ -85,7 +78,7 @@ wait_until 5 file_is "$MNT/read.conf" "changed after the outage" ||
 	fail "read.conf: a remote set after the outage is not visible within 5 s (watches not re-established?)"
 
 # ---- a pause (SIGSTOP) is an outage too: the client times out and suspends
-n2=$(events)
+n2=$(state_events)
 zk_pause
 wait_until 30 _state_is "$MNT" SUSPENDED ||
 	fail ".state: expected SUSPENDED within 30 s of pausing the server, reads '$(_show "$(cat "$MNT/.state" 2>&1)")'"
@@ -93,7 +86,7 @@ assert_file_content "$MNT/read.conf" "changed after the outage" "read.conf (cach
 zk_resume
 wait_until 40 _state_is "$MNT" CONNECTED ||
 	fail ".state: expected CONNECTED within 40 s of resuming the server, reads '$(_show "$(cat "$MNT/.state" 2>&1)")'"
-wait_until 5 events_more_than "$((n2 + 1))" ||
+wait_until 5 state_events_more_than "$((n2 + 1))" ||
 	fail "inotifywait reported fewer than 2 events on .state for a pause and resume (output: $(cat "$EV_OUT"))"
 
 zkfs_umount "$MNT"

@@ -218,7 +218,6 @@ assert_file_content "$MNT/new4.conf" "four" "new4.conf through the mount"
 # ---------------------------------------------------------------- 9. a directory's .data
 
 info "dir/.data: writing sets the directory's own data, rm empties it"
-in_listing() { (cd "$1" && ls -a) | grep -qxF -- "$2"; }
 v=$(ver d)
 sh_ok "echo hi > d/.data" 'echo hi >"$1"' "$MNT/d/.data"
 assert_zk_content /w/d $'hi\n' "/w/d (the directory's own data) after echo hi > d/.data"
