@@ -86,8 +86,8 @@ static void on_detached(void *ctx)
 	struct daemon *d = ctx;
 
 	d->detached = true;
-	log_info("%s: left the mount table (umount -l?): .events readers ended, open files "
-		 "can still be read, zkfs exits once the last one is closed", d->mountpoint);
+	log_info("%s: unmounted: .events readers ended; zkfs exits once no file on it is "
+		 "open", d->mountpoint);
 	fs_detach(d->fs);
 	zk_stop_waiting(d->zk);
 	notify_stop(d->nq);       /* nothing to invalidate or touch any more */
