@@ -104,7 +104,10 @@ struct backend_ops {
 	 * Fetch `n` paths, all requests in flight at once (one round trip for
 	 * the batch, not n). Each out[i] gets its own result. Returns 0 when
 	 * every path was answered, or EIO when the batch could not be completed
-	 * within the backend's timeout (connection down); then out[] is cleared.
+	 * within the backend's timeout (connection down), EINTR when the
+	 * request being served was interrupted (its cancel token fired:
+	 * cancel.h), ENOMEM, or EINVAL (`what` asks for neither data nor
+	 * children); then out[] is cleared.
 	 * While the connection is SUSPENDED it waits (up to the timeout) for it
 	 * to come back and retries; reads are idempotent.
 	 * A node found absent gets an exists watch (err = ENOENT). If it appears
@@ -118,8 +121,6 @@ struct backend_ops {
 	 * "rwcda"), each line ending in '\n'. *text is malloc'd. 0 or errno. */
 	int (*get_acl)(void *impl, const char *path, char **text);
 
-	enum zstate (*state)(void *impl);
-
 	/* Forget every watch this client holds on `path`, locally (no request,
 	 * no wait, any state): the facts they backed were dropped, and the
 	 * client must not re-register them when it reconnects (node.h, the
@@ -132,8 +133,10 @@ struct backend_ops {
 	 * (up to the timeout) for it to come back before sending. Errors: ENOENT
 	 * (no node, or no parent), EEXIST, ENOTEMPTY, ESTALE (version mismatch),
 	 * EINVAL (a name or value the server refuses), EACCES (ACL), EIO
-	 * (not connected in time, or the connection was lost with the request
-	 * in flight: the outcome is unknown, the path is logged as such).
+	 * (not connected in time; or the connection was lost with the request
+	 * in flight, or no answer came in time: the outcome is unknown, the
+	 * path is logged as such, and the backend reads the node back: 0 if it
+	 * shows the write applied, EIO otherwise).
 	 * Versions: -1 matches any version.
 	 */
 

@@ -3,18 +3,24 @@
  * machine LOST -> CONNECTED -> SUSPENDED -> CONNECTED (or -> LOST on expiry,
  * after which a new session is opened by itself), timeouts on every wait, the
  * asynchronous calls behind struct backend, and the errno table of SPEC.md §7.
+ * Its files and their layers: zk.c.
  *
  * Threads: the C client's I/O and completion threads, plus one supervisor
- * thread of this module that replaces the handle after an expired session
- * (zookeeper_close() cannot run on the completion thread). Watch and state
- * callbacks (struct backend_events) run on the completion thread.
+ * thread of this module that closes the handles it retired (zookeeper_close()
+ * cannot run on the completion thread) and opens a new session after an
+ * expiry. Watch and state callbacks (struct backend_events) run on the
+ * completion thread.
  *
- * Every wait is bounded: calls wait at most `timeout_ms` in all, whether for
- * the connection to come back or for the answer; then they fail with EIO and
- * the path and ZooKeeper error name are logged. Reads are sent again after a
- * connection error; a write is sent at most once (backend.h), and when the
- * connection fails with a write in flight its outcome is unknown: EIO, and
- * "<path>: <ZERROR>, outcome unknown" in the log.
+ * Every wait is bounded: a call waits at most `timeout_ms` in all, whether for
+ * the connection to come back or for the answer; then it fails with EIO and
+ * the path and ZooKeeper error name are logged. A read made inside an
+ * interruptible request ends earlier, with EINTR, when the request is
+ * interrupted (cancel.h). Reads are sent again after a connection error; a
+ * write is sent at most once (backend.h). When the connection fails with a
+ * write in flight, or no answer comes in time, its outcome is unknown
+ * ("<path>: <ZERROR>, outcome unknown" in the log): the call then reads its
+ * paths back, within one more `timeout_ms`, and returns 0 if ZooKeeper shows
+ * the write applied, EIO otherwise (zkwrite.c).
  */
 #ifndef ZKFS_ZK_H
 #define ZKFS_ZK_H
@@ -23,6 +29,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "zkerr.h"          /* zk_errno, zk_errname */
 
 struct zk;
 struct ACL_vector;              /* <zookeeper/zookeeper.h> */
@@ -49,7 +56,8 @@ const struct ACL_vector *zk_acl_named(const char *name);
 struct zk *zk_new(const struct zk_config *cfg, const struct backend_events *ev);
 
 /* Open the first session (zookeeper_init) and start the supervisor.
- * Returns 0 or an errno (EINVAL for a server list the client refuses). */
+ * Returns 0 or an errno (EINVAL for a server list the client refuses,
+ * EALREADY when started already). */
 int zk_start(struct zk *zk);
 
 /* Wait until CONNECTED, at most timeout_ms. 0, or ETIMEDOUT. */
@@ -81,12 +89,5 @@ void zk_stop_waiting(struct zk *zk);
 /* Close the session (ephemeral nodes go), stop the supervisor, free.
  * Pending calls fail with EIO. NULL is fine. */
 void zk_free(struct zk *zk);
-
-/* The errno for a ZooKeeper result code (SPEC.md §7), 0 for ZOK. */
-int zk_errno(int zrc);
-
-/* The ZooKeeper name of a result code: "ZNONODE", "ZCONNECTIONLOSS", ...
- * ("ZUNKNOWN(<n>)" is never returned: unknown codes give "ZUNKNOWN"). */
-const char *zk_errname(int zrc);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * zkbatch — the batch engine: life cycle, answers, rounds, the call loop,
- * and zk_reap (contract in zkbatch.h and zkint.h).
+ * reaping after a handle is closed (contract in zkbatch.h).
  */
 #include "zkbatch.h"
 
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "zk.h"
+#include "zkerr.h"
 
 /* ---- life cycle ---- */
 
@@ -119,7 +119,7 @@ void batch_release(struct batch *b)
  * After zookeeper_close(h): no answer will come from h any more. Release what
  * its unanswered requests held and wake their callers (they see RC_PENDING).
  */
-void zk_reap(struct zk *zk, const struct zkh *h)
+void batch_reap(struct zk *zk, const struct zkh *h)
 {
 	struct batch *b, *next;
 
@@ -146,7 +146,7 @@ void zk_reap(struct zk *zk, const struct zkh *h)
 	pthread_mutex_unlock(&zk->mu);
 }
 
-void zk_batches_free(struct zk *zk)
+void batch_free_all(struct zk *zk)
 {
 	while (zk->batches) {
 		struct batch *b = zk->batches;

@@ -1,5 +1,5 @@
 /*
- * zkbatch — the engine under every call over the connection of zk.c: the
+ * zkbatch — the engine under every call over the connection (zkconn.h): the
  * reads of zkcall.c and the writes of zkwrite.c. Private to src/zk*.c.
  *
  * A call is one struct batch of `n` slots (one per path, or one per write).
@@ -18,8 +18,8 @@
  * reference: everything a completion writes into (slots, a multi's results)
  * lives in the batch. Every batch is linked in zk->batches: after
  * zookeeper_close() the client may have dropped requests without answering
- * them, and zk_reap() (zkint.h) releases what they held and wakes their
- * caller, who sees RC_PENDING.
+ * them, and batch_reap() releases what they held and wakes their caller,
+ * who sees RC_PENDING.
  *
  * Lock order: zk->mu, then batch->mu. Completions run on the client's
  * completion thread and take batch->mu only (zk->mu to free a batch).
@@ -34,7 +34,7 @@
 #include <zookeeper/zookeeper.h>
 
 #include "backend.h"
-#include "zkint.h"
+#include "zkconn.h"
 
 /* Our own result codes next to ZooKeeper's (which are <= 0). */
 #define RC_PENDING 1           /* not answered in this round */
@@ -160,12 +160,13 @@ void batch_log_gave_up(const struct batch *b, const char *why);
 /* A ZooKeeper Stat in host types. */
 void zstat_from(struct zstat *o, const struct Stat *s);
 
-/* zkwrite.c: the writes of struct backend (contract in backend.h). */
-int zk_write_create(void *impl, const char *path, const char *data, size_t len,
-		    struct zstat *st);
-int zk_write_set(void *impl, const char *path, const char *data, size_t len,
-		 int32_t version, struct zstat *st);
-int zk_write_remove(void *impl, const char *path, int32_t version);
-int zk_write_multi(void *impl, const struct zop *ops, size_t n, size_t *failed);
+/* After zookeeper_close(h) no answer comes from h any more: release what
+ * its unanswered requests held and wake their callers, who see RC_PENDING
+ * (the supervisor, zk.c). Takes zk->mu, then each batch's mutex. */
+void batch_reap(struct zk *zk, const struct zkh *h);
+
+/* Free every batch left (zk_free, once every handle is closed and every
+ * caller has left; none should be left then). */
+void batch_free_all(struct zk *zk);
 
 #endif

@@ -1,8 +1,8 @@
 /*
- * zkcall — the reads over the connection of zk.c: struct backend (fetch,
- * get_acl, state, and the table that also holds the writes of zkwrite.c),
- * zk_exists and zk_ensure_path (contracts in backend.h and zk.h). Each is a
- * batch (zkbatch.h) with its own classifier:
+ * zkcall — the reads over the connection: struct backend's fetch and get_acl,
+ * the read-back of zkwrite.c, and what zk_exists and zk_ensure_path do
+ * (contracts in zkcall.h). Each is a batch (zkbatch.h) with its own
+ * classifier:
  *
  *   fetch:       get (+ get_children) with watches; after ZNONODE an exists
  *                with a watch; if the node appeared meanwhile, get again;
@@ -18,8 +18,10 @@
  * reads, and for ensure_path, whose creates of empty nodes accept ZNODEEXISTS.
  * Writes, which may not be resent, are in zkwrite.c.
  */
-#include "zk.h"
+#include "zkcall.h"
+
 #include "zkbatch.h"
+#include "zkerr.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -402,17 +404,12 @@ static int fetch_call(struct zk *zk, const char *const *paths, size_t n, unsigne
 	return err;
 }
 
-static int be_fetch(void *impl, const char *const *paths, size_t n, unsigned what,
-		    struct zfetch *out)
+int zk_read_fetch(void *impl, const char *const *paths, size_t n, unsigned what,
+		  struct zfetch *out)
 {
 	/* The reads of an interruptible request (ops.c) end at its interrupt. */
 	return fetch_call(impl, paths, n, what & ~FETCH_NOWATCH, !(what & FETCH_NOWATCH),
 			  cancel_current(), out);
-}
-
-static void be_unwatch(void *impl, const char *path)
-{
-	zk_unwatch(impl, path);
 }
 
 int zk_read_back(struct zk *zk, const char *const *paths, size_t n, struct zfetch *out)
@@ -446,34 +443,13 @@ static int single(struct zk *zk, const char *path, enum phase ph, bool watch,
 	return err;
 }
 
-static int be_get_acl(void *impl, const char *path, char **text)
+int zk_read_acl(void *impl, const char *path, char **text)
 {
 	*text = NULL;
 	return single(impl, path, PH_ACL, false, text);
 }
 
-static enum zstate be_state(void *impl)
-{
-	return zk_state(impl);
-}
-
-static const struct backend_ops zk_ops = {
-	.fetch = be_fetch,
-	.get_acl = be_get_acl,
-	.state = be_state,
-	.unwatch = be_unwatch,
-	.create = zk_write_create,
-	.set = zk_write_set,
-	.remove = zk_write_remove,
-	.multi = zk_write_multi,
-};
-
-struct backend zk_backend(struct zk *zk)
-{
-	return (struct backend){ .ops = &zk_ops, .impl = zk };
-}
-
-int zk_exists(struct zk *zk, const char *path)
+int zk_read_exists(struct zk *zk, const char *path)
 {
 	return single(zk, path, PH_EXISTS, false, NULL);
 }
@@ -526,7 +502,7 @@ static int ensure_result(struct batch *b, char **v, size_t n)
 	return b->slots[i].err;
 }
 
-int zk_ensure_path(struct zk *zk, const char *path)
+int zk_read_ensure_path(struct zk *zk, const char *path)
 {
 	struct batch *b;
 	char **v = NULL;
@@ -535,7 +511,7 @@ int zk_ensure_path(struct zk *zk, const char *path)
 
 	if (!path || path[0] != '/')
 		return EINVAL;
-	err = zk_exists(zk, path);      /* also EINVAL for an invalid path */
+	err = zk_read_exists(zk, path); /* also EINVAL for an invalid path */
 	if (err != ENOENT)
 		return err;
 	b = components(path, &v, &n) ? NULL :

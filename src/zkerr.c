@@ -1,8 +1,8 @@
 /*
  * zkerr — the errno table of SPEC.md §7 and the names of the ZooKeeper C
- * client's result codes (declared in zk.h: zk_errno, zk_errname).
+ * client's result codes (contract in zkerr.h).
  */
-#include "zk.h"
+#include "zkerr.h"
 
 #include <errno.h>
 #include <stddef.h>

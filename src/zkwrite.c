@@ -1,7 +1,8 @@
 /*
  * zkwrite — the writes of struct backend: create, set, remove and multi
- * (contract in backend.h). Each is a batch (zkbatch.h) of one slot that sends
- * one request: zoo_acreate2, zoo_aset, zoo_adelete or zoo_amulti.
+ * (contracts in zkwrite.h and backend.h). Each is a batch (zkbatch.h) of one
+ * slot that sends one request: zoo_acreate2, zoo_aset, zoo_adelete or
+ * zoo_amulti.
  *
  * A write is sent at most once. Before it has left (not connected yet, or
  * refused at once by the client, e.g. ZINVALIDSTATE while a session is being
@@ -19,8 +20,11 @@
  * expects and reports, so they are logged at debug level; every other failure
  * at warning level, with the path and the ZooKeeper error name.
  */
-#include "zk.h"
+#include "zkwrite.h"
+
 #include "zkbatch.h"
+#include "zkcall.h"
+#include "zkerr.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -143,7 +147,7 @@ static bool write_classify(struct batch *b)
 	if (batch_retryable(rc)) {      /* it may have reached the server */
 		batch_finish(s, rc);
 		s->err = EIO;
-		/* RC_PENDING: the handle was closed under it (zk_reap). */
+		/* RC_PENDING: the handle was closed under it (batch_reap). */
 		b->last_rc = rc == RC_PENDING ? ZCLOSING : rc;
 		write_gave_up(b, "outcome unknown");
 		return false;

@@ -477,13 +477,6 @@ size_t memback_unwatch_count(struct memback *m)
 	return m->unwatches;
 }
 
-static enum zstate mb_state(void *impl)
-{
-	struct memback *m = impl;
-
-	return m->down ? ZS_SUSPENDED : ZS_CONNECTED;
-}
-
 /* ---- writes through the backend ---- */
 
 static int mb_create(void *impl, const char *path, const char *data, size_t len,
@@ -646,7 +639,6 @@ static const struct backend_ops memback_ops = {
 	.fetch = mb_fetch,
 	.unwatch = mb_unwatch,
 	.get_acl = mb_get_acl,
-	.state = mb_state,
 	.create = mb_create,
 	.set = mb_set,
 	.remove = mb_remove,

@@ -73,7 +73,7 @@ int memback_set_acl(struct memback *m, const char *path, const char *text);
  * fetch answer that node as ZooKeeper's backend does: noread, its stat only,
  * no watch. */
 
-/* While down, fetch and get_acl fail with EIO and state() is ZS_SUSPENDED. */
+/* While down, fetch and get_acl fail with EIO (and so do writes, below). */
 void memback_set_down(struct memback *m, bool down);
 
 /* Inspection, without leaving watches and without counting as a fetch. */

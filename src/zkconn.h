@@ -1,31 +1,45 @@
 /*
- * zkint — what zk.c (the connection) shares with the calls over it: the batch
- * engine zkbatch.c (zkbatch.h), the reads of zkcall.c and the writes of
- * zkwrite.c. Private to src/zk*.c.
+ * zkconn — the connection: struct zk and its handles, the state machine fed
+ * by the client's session events, the watch events handed to struct
+ * backend_events, and how a call takes a connected handle (zk_acquire). The
+ * bottom layer of src/zk*.c (the layers: zk.c), private to them.
+ *
+ * struct zkh is one zhandle_t, i.e. one session. zk holds a reference while
+ * it is current; a caller holds one while it sends requests on it. After an
+ * expiry (or at zk_free) it is retired; the supervisor (zk.c) closes it once
+ * nobody holds it, so zookeeper_close() never runs on the client's threads
+ * nor under a caller's feet.
+ *
+ * State: starts LOST; CONNECTED on ZOO_CONNECTED_STATE; SUSPENDED on
+ * ZOO_CONNECTING_STATE once this session has been connected; LOST (expired)
+ * on ZOO_EXPIRED_SESSION_STATE, after which the current handle is retired and
+ * need_session asks the supervisor for a new session; LOST on
+ * ZOO_AUTH_FAILED_STATE. Each transition is reported once, in order, with
+ * cb_mu held.
  *
  * Lock order: zk->cb_mu, then zk->mu, then a batch's mutex. No lock is held
  * across a round trip except inside pthread_cond_timedwait on it. Conditions
  * use CLOCK_MONOTONIC; deadlines are absolute CLOCK_MONOTONIC times.
  */
-#ifndef ZKFS_ZKINT_H
-#define ZKFS_ZKINT_H
+#ifndef ZKFS_ZKCONN_H
+#define ZKFS_ZKCONN_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <time.h>
 #include <zookeeper/zookeeper.h>
 
+#include "backend.h"
 #include "cancel.h"
-#include "zk.h"
 
 struct batch;
 
-/* One zhandle_t: one session (see zk.c). */
+/* One zhandle_t: one session. */
 struct zkh {
 	struct zk *zk;          /* immutable */
 	zhandle_t *zh;          /* zk->mu; NULL until zookeeper_init returned */
 	struct zkh *next;       /* zk->mu: in zk->retired */
-	unsigned refs;          /* zk->mu: zk while current + callers sending */
+	unsigned refs;          /* zk->mu: zk while current + each caller using it */
 	bool connected;         /* zk->mu: this session has been connected */
 };
 
@@ -45,21 +59,21 @@ struct zk {
 	unsigned gen;                   /* mu: bumped on each change of state or handle */
 	struct zkh *cur;                /* mu: the session in use, or NULL */
 	struct zkh *retired;            /* mu: handles waiting for zookeeper_close */
-	struct batch *batches;          /* mu: every live batch (zkbatch.c) */
+	struct batch *batches;          /* mu: every live batch (zkbatch.c's) */
 	int session_timeout;            /* mu: negotiated, ms */
 	int64_t session_id;             /* mu: 0 when none */
 	unsigned users;                 /* mu: threads inside a call */
 	bool need_session;              /* mu: expired, the supervisor opens one */
 	struct timespec connected_at;   /* mu: when the state last became CONNECTED */
 	unsigned quick_drops;           /* mu: connections lost right after they were
-	                                 * made, in a row (zk.c: rejected watches) */
+	                                 * made, in a row (zkconn.c: rejected watches) */
 	bool stopping;                  /* mu: zk_free has begun */
 	bool no_wait;                   /* mu: zk_stop_waiting was called */
 	bool started;                   /* owner thread only (zk_start, zk_free) */
-	pthread_t supervisor;
+	pthread_t supervisor;           /* owner thread only: valid once started */
 };
 
-/* Now + ms on CLOCK_MONOTONIC. */
+/* Now + ms on CLOCK_MONOTONIC (a negative ms counts as 0). */
 struct timespec zk_deadline(int ms);
 
 /* pthread_cond_timedwait: 0 after a wakeup, ETIMEDOUT once `dl` passed. */
@@ -69,11 +83,26 @@ int zk_timed_wait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *
 int zk_cond_init(pthread_cond_t *c);
 
 /*
- * Wait until CONNECTED on a usable handle and take a reference to it; NULL at
- * the deadline, once zk_free has begun, or once `cx` (if not NULL) fired: the
- * token's waker must then broadcast zk->cond (cancel.h). With `backoff` (the
- * last round met a connection error), first pause up to a few ms unless the
- * state changed since *gen. *gen gets the generation the handle was taken at.
+ * Open a session (zookeeper_init) with zk's credentials and make it current
+ * (the supervisor and zk_start; called without zk->mu, and only while no
+ * handle is current). 0, ENOMEM, or EINVAL for a server list the client
+ * refuses (logged).
+ */
+int zk_open_session(struct zk *zk);
+
+/* Move the current handle, if any, to zk->retired and drop zk's reference
+ * to it (zk->mu held). */
+void zk_retire_current(struct zk *zk);
+
+/*
+ * Wait until CONNECTED on a usable handle and take a reference to it. NULL
+ * at the deadline, once zk_free has begun, once `cx` (if not NULL) fired
+ * (the token's waker must then broadcast zk->cond: cancel.h), or at once
+ * when not connected after zk_stop_waiting. With `backoff` (the last round
+ * met a connection error), first pause up to 20 ms unless the generation
+ * changes from *gen meanwhile (or one of the above cuts it short). *gen gets
+ * the generation the handle was taken at. Give the reference back with
+ * zk_release.
  */
 struct zkh *zk_acquire(struct zk *zk, const struct timespec *dl, bool backoff,
 		       unsigned *gen, const struct cancel *cx);
@@ -85,18 +114,8 @@ bool zk_enter(struct zk *zk);
 void zk_leave(struct zk *zk);
 
 /* Forget the client's watches of `path` locally (backend.h unwatch): no
- * request, any state; nothing without a session. Takes zk->mu briefly. */
+ * request, any state; nothing without a handle or once zk_free has begun.
+ * Takes zk->mu briefly (and the client's own lock). */
 void zk_unwatch(struct zk *zk, const char *path);
-
-/* zkbatch.c: after zookeeper_close(h), no answer comes from h any more:
- * release what its unanswered requests held and wake their callers. */
-void zk_reap(struct zk *zk, const struct zkh *h);
-
-/* zkcall.c: fetch the data and stat of `n` paths without leaving watches
- * (what zkwrite.c reads back after a write of unknown outcome); as fetch. */
-int zk_read_back(struct zk *zk, const char *const *paths, size_t n, struct zfetch *out);
-
-/* zkbatch.c: free every batch left (zk_free, after all handles are closed). */
-void zk_batches_free(struct zk *zk);
 
 #endif
