@@ -449,7 +449,7 @@ int main(int argc, char **argv)
 	}
 	log_info("mounted %s%s on %s", d.src.servers, d.src.base_path, d.mountpoint);
 	if (d.status_fd >= 0) {
-		log_setup(d.opt.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO, true);
+		log_to_syslog(d.opt.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 		report(&d, 0);
 		detach_stdio();
 	}
