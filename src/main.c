@@ -411,7 +411,6 @@ int main(int argc, char **argv)
 	char err[PATH_MAX + 1024];
 	int rc;
 
-	log_setup(LOG_LVL_INFO, false);
 	if (options_parse(argc, argv, &d.opt, err, sizeof(err)) != 0) {
 		fprintf(stderr, "zkfs: %s\n", err);
 		options_free(&d.opt);
@@ -447,9 +446,10 @@ int main(int argc, char **argv)
 		teardown(&d, false);
 		return 1;
 	}
+	if (d.status_fd >= 0)     /* the daemon: INFO to syslog from now on */
+		log_to_syslog(d.opt.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	log_info("mounted %s%s on %s", d.src.servers, d.src.base_path, d.mountpoint);
 	if (d.status_fd >= 0) {
-		log_to_syslog(d.opt.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 		report(&d, 0);
 		detach_stdio();
 	}
