@@ -186,7 +186,6 @@ static int check_size(struct fs *fs, const struct node *n, const struct facts *f
 	return EFBIG;
 }
 
-/* Build the listing of directory `n`. Lock held. */
 /* ".", "..", the listed virtual files of the root, then `.data` while the
  * directory has data. *first: the index where sorting starts. Lock held. */
 static int add_fixed(struct fs *fs, struct node *n, struct fs_dir *dh,
@@ -310,6 +309,7 @@ static int add_children(struct fs *fs, struct fs_dir *dh, struct child *c, size_
 	return rc;
 }
 
+/* Build the listing of directory `n`. Lock held, dropped during fetches. */
 static int build(struct fs *fs, struct node *n, struct fs_dir *dh, bool *keep_cache)
 {
 	struct zfetch df = { 0 };

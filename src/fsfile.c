@@ -634,6 +634,8 @@ int fs_setattr(struct fs *fs, uint64_t ino, int to_set, const struct stat *want,
 		vfile_attr(fs, v, st);
 		return 0;
 	}
+	if (!fh && (rc = fs_gone(fs)) != 0)
+		return rc;     /* by name after a detach: new; ftruncate of an open file goes on */
 	if (fs->cfg.ro)
 		return EROFS;
 	node_lock(fs->nt);

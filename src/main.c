@@ -382,6 +382,10 @@ static bool severed(struct fuse_session *se)
 
 static void teardown(struct daemon *d, bool mounted)
 {
+	/* A detach the watch has not reported yet (SIGTERM right after
+	 * umount -l) counts too: the path may hold another mount already. */
+	if (mounted && !d->detached && mountwatch_present(d->mw) == 0)
+		d->detached = true;
 	mountwatch_stop(d->mw);   /* before our own unmount, which it would see */
 	if (d->nq)
 		notify_stop(d->nq);

@@ -125,7 +125,7 @@ static int has_line(const struct line *l, void *arg)
 {
 	const struct mountinfo_id *id = arg;
 
-	return l->id.id == id->id && l->id.major == id->major && l->id.minor == id->minor;
+	return l->id.major == id->major && l->id.minor == id->minor;
 }
 
 int mountinfo_has(FILE *f, const struct mountinfo_id *id)

@@ -23,8 +23,9 @@
  */
 int mountinfo_top(FILE *f, const char *path, char *fstype, size_t len);
 
-/* One mount, as long as it lives: its mount ID (reused once it is gone) and
- * its device (which stays taken while anything still uses the mount). */
+/* One mount: its mount ID, and its device, which every bind mount of it
+ * shares and no other mount gets while anything still uses it (a FUSE
+ * connection's anonymous device). */
 struct mountinfo_id {
 	unsigned long id;
 	unsigned major, minor;
@@ -34,8 +35,9 @@ struct mountinfo_id {
 int mountinfo_top_id(FILE *f, const char *path, char *fstype, size_t len,
 		     struct mountinfo_id *id);
 
-/* Whether the mount `id` is in the table read from `f`: 1 yes, 0 no (it was
- * unmounted or detached), -1 as mountinfo_top. */
+/* Whether the mount `id`, or a bind mount of it (the same device), is in the
+ * table read from `f`: 1 yes, 0 no (unmounted or detached everywhere in this
+ * namespace), -1 as mountinfo_top. */
 int mountinfo_has(FILE *f, const struct mountinfo_id *id);
 
 #endif

@@ -116,6 +116,11 @@ fail:
 	return rc;
 }
 
+int mountwatch_present(struct mountwatch *w)
+{
+	return w ? present(&w->id) : -1;
+}
+
 void mountwatch_stop(struct mountwatch *w)
 {
 	if (!w)

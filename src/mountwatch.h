@@ -21,6 +21,10 @@ struct mountwatch;
 int mountwatch_start(const char *mountpoint, const char *fstype, void (*gone)(void *ctx),
 		     void *ctx, struct mountwatch **out);
 
+/* Whether the mount (or a bind mount of it) is in the table now, read at
+ * once: 1 yes, 0 no, -1 the table could not be read. NULL: -1. */
+int mountwatch_present(struct mountwatch *w);
+
 /* Stop watching and free: `gone` is not running and will not run once this
  * returns. NULL is fine. */
 void mountwatch_stop(struct mountwatch *w);

@@ -337,14 +337,17 @@ void batch_log_gave_up(const struct batch *b, const char *why)
 	log_warn("%s%s: %s, %s", path, more, zk_errname(b->last_rc), why);
 }
 
-static bool is_stopping(struct zk *zk)
+/* Why a call found no connection to send on (zk_acquire gave none). */
+static const char *no_connection(struct zk *zk, bool *closing)
 {
-	bool stopping;
+	const char *why;
 
 	pthread_mutex_lock(&zk->mu);
-	stopping = zk->stopping;
+	*closing = zk->stopping;
+	why = zk->stopping ? "closing" : zk->no_wait ? "not connected (the mount is gone: "
+		"nothing waits any more)" : "not connected in time";
 	pthread_mutex_unlock(&zk->mu);
-	return stopping;
+	return why;
 }
 
 static bool is_poisoned(struct batch *b)
@@ -370,11 +373,12 @@ static int run(struct zk *zk, struct batch *b)
 		if (!h && cancelled(b))
 			return interrupted(b);
 		if (!h) {
-			bool closing = is_stopping(zk);
+			bool closing;
+			const char *why = no_connection(zk, &closing);
 
 			if (closing)
 				b->last_rc = ZCLOSING;
-			b->cls->gave_up(b, closing ? "closing" : "not connected in time");
+			b->cls->gave_up(b, why);
 			return EIO;
 		}
 		send_round(b, h);

@@ -69,7 +69,11 @@ for how in umount-l fusermount3-uz; do
 	mkfifo "$TEST_DIR/go.$how"
 	# A shell whose working directory is in the mount: after the detach it
 	# may still name things there, and gets ENOTCONN.
-	bash -c 'cd "$1" && read -r _ <"$2" && { cat b.conf; echo "cat $?"; ls; echo "ls $?"; }' \
+	# b.conf is read first: the kernel keeps its name, so truncate(2) of it
+	# sends no lookup, only the truncation, which must be refused too.
+	bash -c 'cd "$1" && cat b.conf >/dev/null && read -r _ <"$2" && {
+		python3 -c "import os; os.truncate(\"b.conf\", 0)"; echo "truncate $?"
+		cat b.conf; echo "cat $?"; ls; echo "ls $?"; }' \
 		_ "$MNT/sub" "$TEST_DIR/go.$how" >"$TEST_DIR/inside.$how" 2>&1 &
 	inside=$!
 	track_pid "$inside"
@@ -79,15 +83,32 @@ for how in umount-l fusermount3-uz; do
 	_pid_alive "$pid" || fail "$how: the daemon exited while a file was still open"
 	timeout 5 bash -c 'echo go >"$1"' _ "$TEST_DIR/go.$how" || fail "$how: the shell inside the mount is not waiting"
 	wait_until 5 _pid_gone "$inside" || fail "$how: the shell inside the mount did not finish"
-	grep -q "^cat 1$" "$TEST_DIR/inside.$how" && grep -q "^ls 2$" "$TEST_DIR/inside.$how" &&
+	grep -q "^truncate 1$" "$TEST_DIR/inside.$how" && grep -q "^cat 1$" "$TEST_DIR/inside.$how" &&
+		grep -q "^ls 2$" "$TEST_DIR/inside.$how" &&
 		grep -q "Transport endpoint is not connected" "$TEST_DIR/inside.$how" ||
-		fail "$how: cat and ls inside the detached mount: expected ENOTCONN, got: $(cat "$TEST_DIR/inside.$how")"
+		fail "$how: truncate, cat and ls inside the detached mount: expected ENOTCONN, got: $(cat "$TEST_DIR/inside.$how")"
+	assert_zk_content /d/sub/b.conf "value of b" "$how: /d/sub/b.conf after the refused truncate"
 	assert_eq "value of a" "$(cat <&5)" "$how: the file held open, read after the detach"
 	_pid_alive "$pid" || fail "$how: the daemon exited before the last close"
 	exec 5<&-
 	daemon_gone "$how" "$pid"
 	assert_zk_content /d/a.conf "value of a" "$how: /d/a.conf in ZooKeeper"
 done
+
+info "umount -l of the mount point while a bind mount of it stays: the bind mount still works"
+zkfs_mount "zookeeper://$ZK_HOSTPORT/d" "$MNT"
+pid=$ZKFS_PID
+BIND=$TEST_DIR/bind
+mkdir -p "$BIND"
+mount --bind "$MNT/sub" "$BIND"
+track_mount "$BIND"
+detach umount-l
+assert_file_content "$BIND/b.conf" "value of b" "b.conf through the bind mount after umount -l of $MNT"
+sh_ok "echo > c.conf through the bind mount" 'echo bound >"$1"' "$BIND/c.conf"
+assert_zk_content /d/sub/c.conf $'bound\n' "/d/sub/c.conf written through the bind mount"
+_pid_alive "$pid" || fail "the daemon exited while a bind mount of its mount was in use"
+umount "$BIND"
+daemon_gone "umount of the bind mount" "$pid"
 
 info "umount -l while SUSPENDED, with a .events reader and a read blocked on the stopped server"
 zkfs_mount "zookeeper://$ZK_HOSTPORT/d" "$MNT" -o timeout=60

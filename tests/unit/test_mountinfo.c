@@ -125,11 +125,16 @@ static void test_a_detached_mount_is_not_in_the_table(void **state)
 	static const char after[] =
 		"30 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
 		"61 30 0:49 / /mnt/a rw - fuse.zkfs zookeeper://h:2181/a rw\n";
+	/* A bind mount of a subdirectory of /mnt/a still serves it. */
+	static const char bound[] =
+		"30 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+		"70 30 0:45 /sub /srv/b rw - fuse.zkfs zookeeper://h:2181/a rw\n";
 	struct mountinfo_id id = { .id = 61, .major = 0, .minor = 45 };
 
 	(void)state;
 	assert_int_equal(has(table, &id), 1);
 	assert_int_equal(has(after, &id), 0);
+	assert_int_equal(has(bound, &id), 1);
 	assert_int_equal(has("", &id), 0);
 	assert_int_equal(has("garbage\n", &id), -1);
 	assert_int_equal(errno, EINVAL);
