@@ -501,7 +501,6 @@ static void test_setattr_allows_what_changes_nothing(void **state)
 	assert_int_equal(writes(fx), w);
 }
 
-/* install(1): a new file, chmod 0600 then 0644; the mode is shown while held. */
 static void test_truncate_by_path_and_by_handle(void **state)
 {
 	struct fx *fx = *state;
