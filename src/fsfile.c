@@ -221,13 +221,7 @@ static int make_file(struct fs *fs, struct entry *e, int flags, struct facts *fa
 	memset(facts, 0, sizeof(*facts));
 	facts->data = zdata_empty();
 	if (flags & O_EXCL) {
-		const char *path = e->path;
-
-		entry_pin(e);
-		node_unlock(fs->nt);
-		rc = fs->be.ops->create(fs->be.impl, path, NULL, 0, &zs);
-		node_lock(fs->nt);
-		entry_unpin(e);
+		rc = fs_create_znode(fs, e, &zs);
 	} else {
 		zs.ctime_ms = zs.mtime_ms = fs_now_ms();
 		facts->pending = true;

@@ -81,13 +81,8 @@ int fs_mkdir(struct fs *fs, uint64_t parent, const char *name, unsigned mode,
 	node_lock(fs->nt);
 	rc = fs_child(fs, parent, name, true, &e, &f, &facts);
 	rc = rc == 0 ? EEXIST : rc == ENOENT ? 0 : rc;
-	if (rc == 0) {
-		const char *path = e->path;
-
-		node_unlock(fs->nt);
-		rc = fs->be.ops->create(fs->be.impl, path, NULL, 0, &zs);
-		node_lock(fs->nt);
-	}
+	if (rc == 0)
+		rc = fs_create_znode(fs, e, &zs);
 	if (rc == 0) {
 		n = node_attach(fs->nt, e, NK_DIR, (uint64_t)zs.czxid);
 		if (!n) {

@@ -363,6 +363,26 @@ int fs_node_facts(struct fs *fs, struct node *n, struct zfetch *f, struct facts 
 	return (uint64_t)facts->stat.czxid == n->czxid ? 0 : ENOENT;
 }
 
+int fs_create_znode(struct fs *fs, struct entry *e, struct zstat *zs)
+{
+	char *path = strdup(e->path);
+	int rc;
+
+	if (!path)
+		return ENOMEM;
+	entry_pin(e);
+	e->creating++;
+	node_unlock(fs->nt);
+	rc = fs->be.ops->create(fs->be.impl, path, NULL, 0, zs);
+	node_lock(fs->nt);
+	e->creating--;
+	if (rc == EEXIST)
+		node_name_stale(fs->nt, e);   /* made meanwhile by someone else */
+	entry_unpin(e);
+	free(path);
+	return rc;
+}
+
 bool fs_entry_pending(const struct entry *e)
 {
 	return e->pending > 0 && e->node && e->node->adopt && e->made;

@@ -123,6 +123,11 @@ int fs_settle(struct fs *fs, struct entry *e, uint64_t epoch, struct zfetch *f, 
  * the round trip. ENOENT with out->cached: the absence is watched. */
 int fs_refresh(struct fs *fs, struct entry *e, struct zfetch *f, struct facts *out);
 
+/* Create the znode of `e`, empty, now (mkdir, O_EXCL): lock held, dropped
+ * during the request; `e` stays pinned. The creation's own watch event drops
+ * no name; EEXIST drops the kernel's (negative) entry of it. */
+int fs_create_znode(struct fs *fs, struct entry *e, struct zstat *zs);
+
 /* A deferred create of `e` is live: its name exists for this mount only. */
 bool fs_entry_pending(const struct entry *e);
 

@@ -462,6 +462,11 @@ int main(int argc, char **argv)
 #endif
 	notify_touch_state(d.nq);
 	rc = serve(&d);
+	/* The kernel may end the connection of a mount already gone with
+	 * ECONNABORTED rather than ENODEV (seen after umount -l while the
+	 * servers were away): the normal end of a detached mount. */
+	if (rc == -ECONNABORTED && mountwatch_present(d.mw) == 0)
+		rc = 0;
 	/* libfuse reports the signal that ended the loop as a positive
 	 * number: SIGTERM/SIGINT/SIGHUP are a clean, requested exit. */
 	if (rc > 0)

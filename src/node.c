@@ -487,6 +487,11 @@ void node_set_mode(struct entry *e, unsigned mode, unsigned dflt)
 	e->mode_set = e->mode != (dflt & 07777);
 }
 
+void node_name_stale(struct node_table *t, struct entry *e)
+{
+	node_send_entry(t, e);
+}
+
 void node_unmade(struct entry *e)
 {
 	e->made = e->mode_set = false;

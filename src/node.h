@@ -121,6 +121,9 @@ struct entry {
 	                            * (ZooKeeper keeps no mode), if mode_set. Kept for the
 	                            * life of the mount: the table never sweeps the entry */
 	bool mode_set;             /* lock: table */
+	unsigned creating;         /* lock: table. creates of this path through this mount
+	                            * in flight: the CREATED event they cause drops no
+	                            * name (node_on_watch) */
 	unsigned pending;          /* lock: table. handles of a deferred create: the znode
 	                            * does not exist yet, the name does (fsops) */
 	int64_t pending_ms;        /* lock: table. when the deferred create was made */
@@ -199,6 +202,10 @@ bool node_made_is(const struct entry *e, int64_t czxid);
 /* Show `mode` (permission bits) for the znode `e`, which this mount made;
  * `dflt` is what it shows without: the entry is kept only for another. */
 void node_set_mode(struct entry *e, unsigned mode, unsigned dflt);
+
+/* The kernel may hold a stale entry for the name of `e` (a negative one, when
+ * a create of it found it made meanwhile): tell it to drop it. Lock held. */
+void node_name_stale(struct node_table *t, struct entry *e);
 
 /* Detach the inode(s) of `e` (its znode was deleted through this mount, or
  * never made): what this mount made there is forgotten. */

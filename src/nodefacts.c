@@ -154,6 +154,13 @@ void node_on_watch(struct node_table *t, enum zevent ev, const char *path,
 	if (e) {
 		bool name_too = !kind_stable || !kind_stable(ctx, e, ev);
 
+		/* A creation this mount makes (in flight, or its inode attached
+		 * already): the kernel holds no negative entry to drop, and
+		 * dropping the new positive one would unhash it under a process
+		 * that has just entered it (getcwd: ENOENT). */
+		if (ev == ZEV_CREATED && (e->creating || e->node || e->datafile))
+			name_too = false;
+
 		log_debug("%s: watch event %d%s", path, (int)ev, name_too ? "" : " (inode only)");
 		e->epoch++;
 		node_drop_facts(t, e);

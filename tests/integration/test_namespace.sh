@@ -329,4 +329,29 @@ assert_eq "$before" "$(zkctl stat /n/f.conf)" "zkctl stat f.conf after chmod/cho
 assert_eq "$dbefore" "$(zkctl stat /n/full)" "zkctl stat full after chmod/chown to the same and setting times"
 assert_zk_content /n/f.conf "f data" "f.conf after chmod/chown/touch"
 
+# `git init NEW`, `mkdir -p x && cd x`: a process enters a directory the moment
+# it is made, and getcwd(3) must find it there (the ZooKeeper event of the
+# creation must not unhash the kernel's new entry under it).
+info "mkdir, then chdir and getcwd at once, 60 times (in the root and below)"
+out=$(cd "$MNT" && python3 -c '
+import os, sys
+bad = 0
+for top in (".", "deep"):
+    os.makedirs(top, exist_ok=True)
+    base = os.path.realpath(top)
+    for i in range(30):
+        d = os.path.join(base, "cwd%02d" % i)
+        os.mkdir(d)
+        os.chdir(d)
+        try:
+            if os.getcwd() != d:
+                bad += 1
+        except OSError as e:
+            bad += 1
+            print("getcwd in %s: %s" % (d, e), file=sys.stderr)
+        os.chdir(base)
+print(bad)' 2>&1) || fail "the mkdir/chdir/getcwd loop failed: $out"
+assert_eq 0 "$out" "getcwd failures in directories entered as soon as they were made"
+assert_eq 30 "$(zkctl ls /n | grep -c '^cwd')" "the directories made in the root, in ZooKeeper"
+
 zkfs_umount "$MNT"

@@ -372,6 +372,33 @@ static void test_after_a_detach_new_names_are_ENOTCONN_and_open_files_read(void 
 	fs_forget(fx->fs, d, 1);
 }
 
+/* mkdir and O_EXCL of a name the kernel was told is absent: the watch event
+ * of the creation (memback sends it before the create returns, as ZooKeeper
+ * sends it before the reply) must not drop the new entry's name, which a
+ * process may have entered already (getcwd). */
+static void test_a_creation_of_this_mount_drops_no_name(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_open_reply r;
+	struct fs_entry e;
+	struct fs_file *fh;
+
+	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "newdir", &e), ENOENT);
+	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "new.conf", &e), ENOENT);
+	assert_int_equal(fs_mkdir(fx->fs, NODE_ROOT_INO, "newdir", 0755, &e), 0);
+	fs_forget(fx->fs, e.ino, 1);
+	assert_int_equal(fs_create(fx->fs, NODE_ROOT_INO, "new.conf", O_WRONLY | O_CREAT | O_EXCL,
+				   0644, 0, &e, &fh, &r), 0);
+	fs_release(fx->fs, fh);
+	fs_forget(fx->fs, e.ino, 1);
+	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "newdir"), 0);
+	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "new.conf"), 0);
+	/* Another client's creation of a name the kernel holds as absent does. */
+	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "theirs", &e), ENOENT);
+	mk(fx, "theirs", NULL, false);
+	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "theirs"), 1);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
@@ -390,6 +417,7 @@ int main(void)
 		T(test_lookup_counts_and_forget_free_the_inode),
 		T(test_opendir_of_a_file_is_ENOTDIR),
 		T(test_after_a_detach_new_names_are_ENOTCONN_and_open_files_read),
+		T(test_a_creation_of_this_mount_drops_no_name),
 	};
 #undef T
 
