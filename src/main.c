@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@ struct daemon {
 	struct notify *nq;
 	struct fuse_session *se;
 	struct mountwatch *mw;    /* notices a detached mount (umount -l) */
-	bool detached;            /* written by mw's thread, read after mountwatch_stop */
+	atomic_bool detached;     /* set by mw's thread (on_detached), or by teardown */
 	int status_fd;            /* write end of the status pipe, -1 in the foreground */
 };
 
@@ -85,7 +86,7 @@ static void on_detached(void *ctx)
 {
 	struct daemon *d = ctx;
 
-	d->detached = true;
+	atomic_store(&d->detached, true);
 	log_info("%s: unmounted: .events readers ended; zkfs exits once no file on it is "
 		 "open", d->mountpoint);
 	fs_detach(d->fs);
@@ -384,8 +385,8 @@ static void teardown(struct daemon *d, bool mounted)
 {
 	/* A detach the watch has not reported yet (SIGTERM right after
 	 * umount -l) counts too: the path may hold another mount already. */
-	if (mounted && !d->detached && mountwatch_present(d->mw) == 0)
-		d->detached = true;
+	if (mounted && !atomic_load(&d->detached) && mountwatch_present(d->mw) == 0)
+		atomic_store(&d->detached, true);
 	mountwatch_stop(d->mw);   /* before our own unmount, which it would see */
 	if (d->nq)
 		notify_stop(d->nq);
@@ -394,7 +395,7 @@ static void teardown(struct daemon *d, bool mounted)
 	/* Detached (umount -l), the path may hold another mount now: unmount
 	 * only if the kernel has severed the connection, when libfuse just
 	 * closes the device (and frees what it holds) and unmounts nothing. */
-	if (mounted && (!d->detached || severed(d->se)))
+	if (mounted && (!atomic_load(&d->detached) || severed(d->se)))
 		fuse_session_unmount(d->se);
 	if (d->nq)
 		notify_join(d->nq);
@@ -465,7 +466,7 @@ int main(int argc, char **argv)
 	/* The kernel may end the connection of a mount already gone with
 	 * ECONNABORTED rather than ENODEV (seen after umount -l while the
 	 * servers were away): the normal end of a detached mount. */
-	if (rc == -ECONNABORTED && mountwatch_present(d.mw) == 0)
+	if (rc == -ECONNABORTED && atomic_load(&d.detached))
 		rc = 0;
 	/* libfuse reports the signal that ended the loop as a positive
 	 * number: SIGTERM/SIGINT/SIGHUP are a clean, requested exit. */
