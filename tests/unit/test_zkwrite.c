@@ -569,8 +569,12 @@ static void test_live_write_whose_connection_drops_is_read_back_not_resent(void 
 		assert_int_equal(err, 0);
 		assert_non_null(strstr(log, "read back: the write was applied"));
 	} else {
+		/* Not applied: EIO, whether the read-back saw that or itself
+		 * found no connection in its own second (a loaded machine):
+		 * never success. */
 		assert_int_equal(err, EIO);
-		assert_non_null(strstr(log, "read back: the write was not applied"));
+		assert_true(strstr(log, "read back: the write was not applied") ||
+			    strstr(log, "read back failed"));
 	}
 	free(log);
 }
