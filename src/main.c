@@ -384,10 +384,16 @@ static bool severed(struct fuse_session *se)
 static void teardown(struct daemon *d, bool mounted)
 {
 	/* A detach the watch has not reported yet (SIGTERM right after
-	 * umount -l) counts too: the path may hold another mount already. */
-	if (mounted && !atomic_load(&d->detached) && mountwatch_present(d->mw) == 0)
-		atomic_store(&d->detached, true);
+	 * umount -l, or a plain umount that ended the loop first) counts too:
+	 * the path may hold another mount already. Read before the watch
+	 * stops: what it reports meanwhile is not said twice. */
+	int present = mounted ? mountwatch_present(d->mw) : -1;
+
 	mountwatch_stop(d->mw);   /* before our own unmount, which it would see */
+	if (present == 0 && !atomic_load(&d->detached)) {
+		atomic_store(&d->detached, true);
+		log_info("%s: unmounted", d->mountpoint);
+	}
 	if (d->nq)
 		notify_stop(d->nq);
 	if (d->fs)
