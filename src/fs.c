@@ -39,7 +39,8 @@ struct fs *fs_new(const struct fs_config *cfg, struct backend be, notice_fn sink
 	virt_init(&fs->virt);
 	fs->events = events_new(cfg->events_hooks);
 	fs->reads = readlog_new();
-	if (!fs->cfg.base || !fs->cfg.datafile || !fs->nt || !fs->events || !fs->reads) {
+	if (!fs->cfg.base || !fs->cfg.datafile || !fs->nt || !fs->events || !fs->reads ||
+	    (cfg->remote_events && fs_echo_new(fs) != 0)) {
 		fs_free(fs);
 		return NULL;
 	}
@@ -52,6 +53,7 @@ void fs_free(struct fs *fs)
 {
 	if (!fs)
 		return;
+	fs_echo_free(fs);         /* its thread uses the table */
 	while (fs->files)             /* open when the mount ended: commit nothing */
 		fs_discard(fs, fs->files);
 	pthread_mutex_destroy(&fs->files_mu);
@@ -83,11 +85,12 @@ void fs_detach(struct fs *fs)
 {
 	atomic_store(&fs->detached, true);
 	events_end(fs->events);
+	fs_echo_stop(fs);
 }
 
 void fs_on_watch(struct fs *fs, enum zevent ev, const char *path)
 {
-	node_on_watch(fs->nt, ev, path, fs_kind_stable, fs);
+	node_on_watch(fs->nt, ev, path, fs_kind_stable, fs->echo ? fs_echo_seen : NULL, fs);
 }
 
 void fs_on_rejected(struct fs *fs)
@@ -101,6 +104,7 @@ bool fs_on_state(struct fs *fs, enum zstate state, bool expired)
 
 	if (expired)
 		node_on_expired(fs->nt);
+	fs_echo_state(fs, state);
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (!virt_set_state(&fs->virt, state, &now))
 		return false;

@@ -79,8 +79,8 @@ static int append_again(struct fs *fs, struct fs_file *fh, const char *path,
 }
 
 /* One ZooKeeper write for the buffer. Lock mu held, table lock not. */
-int fs_commit(struct fs *fs, struct fs_file *fh, const char *path, bool wrote,
-	      struct zstat *st)
+static int commit_once(struct fs *fs, struct fs_file *fh, const char *path, bool wrote,
+		       struct zstat *st)
 {
 	const struct backend_ops *be = fs->be.ops;
 	int rc;
@@ -110,6 +110,16 @@ int fs_commit(struct fs *fs, struct fs_file *fh, const char *path, bool wrote,
 	if (rc == ESTALE)
 		log_warn("%s: changed since it was opened (version %d): nothing written",
 			 path, (int)fh->version);
+	return rc;
+}
+
+int fs_commit(struct fs *fs, struct fs_file *fh, const char *path, bool wrote,
+	      struct zstat *st)
+{
+	int rc = commit_once(fs, fh, path, wrote, st);
+
+	if (rc == 0 && st->mzxid)
+		fs_own_write(fs, path, st);
 	return rc;
 }
 

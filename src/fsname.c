@@ -142,6 +142,8 @@ static int empty_datafile(struct fs *fs, uint64_t parent)
 		return ENOMEM;
 	node_unlock(fs->nt);
 	rc = fs->be.ops->set(fs->be.impl, path, NULL, 0, -1, &zs);
+	if (rc == 0)
+		fs_own_write(fs, path, &zs);
 	node_lock(fs->nt);
 	free(path);
 	return rc;

@@ -388,6 +388,16 @@ bool fs_entry_pending(const struct entry *e)
 	return e->pending > 0 && e->node && e->node->adopt && e->made;
 }
 
+void fs_own_write(struct fs *fs, const char *path, const struct zstat *st)
+{
+	struct entry *e;
+
+	node_lock(fs->nt);
+	if ((e = node_entry(fs->nt, path)) != NULL)
+		e->own_mzxid = st->mzxid;
+	node_unlock(fs->nt);
+}
+
 int64_t fs_now_ms(void)
 {
 	struct timespec ts;

@@ -54,6 +54,8 @@ struct fs_config {
 	void *sync_ctx;
 	/* How a `.events` read blocks (events.h); NULL: it never does (EAGAIN). */
 	const struct events_hooks *events_hooks;
+	bool remote_events;      /* changes by other clients raise inotify events
+	                          * (fs_echo_start) */
 };
 
 
@@ -79,6 +81,35 @@ void fs_detach(struct fs *fs);
 void fs_on_watch(struct fs *fs, enum zevent ev, const char *path);
 bool fs_on_state(struct fs *fs, enum zstate state, bool expired);
 void fs_on_rejected(struct fs *fs);
+
+/*
+ * Changes made by other clients raise real inotify events (fsecho.c, with
+ * cfg.remote_events): a thread of the daemon performs on the mount what the
+ * change would have been on a local filesystem (open+write+close, mknod,
+ * mkdir, unlink, rmdir). Its requests carry its thread id as their pid
+ * (fs_echo_self) and must be answered by fs_echo_lookup, fs_echo_make and
+ * fs_echo_remove; its opens get the handle fs_echo_handle, whose writes are
+ * acknowledged (their size) and whose flush and release do nothing. Nothing
+ * of it is written to ZooKeeper.
+ *
+ * fs_echo_start: once mounted at `mountpoint` (absolute), whose device is
+ * `dev` (0: unknown); 0 or an errno. fs_echo_stop: no more operations (at a
+ * detach, before unmounting); fs_echo_join: once the FUSE connection has
+ * ended (an operation in flight may wait for it), before fs_free.
+ */
+int fs_echo_start(struct fs *fs, const char *mountpoint, dev_t dev);
+void fs_echo_stop(struct fs *fs);
+void fs_echo_join(struct fs *fs);
+bool fs_echo_self(struct fs *fs, pid_t pid);
+struct fs_entry;
+int fs_echo_lookup(struct fs *fs, uint64_t parent, const char *name, struct fs_entry *out);
+int fs_echo_make(struct fs *fs, uint64_t parent, const char *name, bool dir,
+		 struct fs_entry *out);
+int fs_echo_remove(struct fs *fs, uint64_t parent, const char *name);
+struct fs_file *fs_echo_handle(struct fs *fs);
+/* Operations performed, and paths waiting (tests, the log). */
+unsigned long fs_echo_raised(struct fs *fs);
+size_t fs_echo_queued(struct fs *fs);
 
 /* An entry to reply with. ino == 0 is a negative entry (ENOENT). */
 struct fs_entry {

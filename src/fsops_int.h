@@ -26,7 +26,19 @@ struct fs {
 	                           * those the kernel never released) */
 	struct readlog *reads;    /* has its own lock: which process read which
 	                           * version (readlog.h), for rename's check */
+	struct echo *echo;        /* has its own lock: inotify events of remote
+	                           * changes (fsecho.c); NULL when off */
 };
+
+/* ---- inotify events of remote changes (fsecho.c) ---- */
+
+/* Create fs->echo (cfg.remote_events), and free it (the thread joined). */
+int fs_echo_new(struct fs *fs);
+void fs_echo_free(struct fs *fs);
+/* A watch_seen_fn (node.h; ctx is the fs): queue what the event may raise. */
+void fs_echo_seen(void *ctx, struct entry *e, enum zevent ev);
+/* The connection's state: batches wait while it is not CONNECTED. */
+void fs_echo_state(struct fs *fs, enum zstate state);
 
 /* What is known of one znode for the length of one request: borrowed from the
  * entry (cached, watched) or from a fetch that raced with an event (not cached). */
@@ -176,6 +188,10 @@ int fs_writers_take(struct fs *fs, struct node *n, struct fs_writers *w);
  * their next conditional commit fails with ESTALE. No table lock held. */
 void fs_writers_release(struct fs *fs, struct fs_writers *w, bool moved, int32_t from,
 			int32_t to);
+
+/* This mount wrote the value of `path` whose stat is `st`: the watch event
+ * of its own write raises no inotify event (fsecho.c). Takes the lock. */
+void fs_own_write(struct fs *fs, const char *path, const struct zstat *st);
 
 /* Milliseconds since the epoch (CLOCK_REALTIME). */
 int64_t fs_now_ms(void);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #ifdef HAVE_LIBSYSTEMD
@@ -89,7 +90,7 @@ static void on_detached(void *ctx)
 	atomic_store(&d->detached, true);
 	log_info("%s: unmounted: .events readers ended; zkfs exits once no file on it is "
 		 "open", d->mountpoint);
-	fs_detach(d->fs);
+	fs_detach(d->fs);         /* and no more inotify events for remote changes */
 	zk_stop_waiting(d->zk);
 	notify_stop(d->nq);       /* nothing to invalidate or touch any more */
 }
@@ -216,6 +217,7 @@ static int prepare(struct daemon *d, char *err, size_t errlen)
 		.watch_budget = d->opt.max_size / 4 * 3,
 		.sync_notices = notify_sync,
 		.events_hooks = &zkfs_events_hooks,
+		.remote_events = !d->opt.noremote_events,
 	};
 	if (strchr(fc.datafile, '/') || !fc.datafile[0] || strcmp(fc.datafile, ".") == 0 ||
 	    strcmp(fc.datafile, "..") == 0) {
@@ -243,6 +245,22 @@ static int prepare(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* The device of the mount just made on `path` (read from the mount table: a
+ * stat would wait for the session loop), 0 if unknown. */
+static dev_t mount_dev(const char *path)
+{
+	struct mountinfo_id id = { 0 };
+	char type[64];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int rc;
+
+	if (!f)
+		return 0;
+	rc = mountinfo_top_id(f, path, type, sizeof(type), &id);
+	fclose(f);
+	return rc == 1 && strcmp(type, "fuse.zkfs") == 0 ? makedev(id.major, id.minor) : 0;
 }
 
 /* Connect, check the base path, mount. Runs in the process that stays. */
@@ -289,6 +307,10 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	if (rc)
 		log_warn("%s: cannot watch the mount table (%s): `umount -l` will not end "
 			 "the .events readers", d->mountpoint, strerror(rc));
+	rc = fs_echo_start(d->fs, d->mountpoint, mount_dev(d->mountpoint));
+	if (rc)
+		log_warn("cannot start the thread of inotify events for remote changes: %s",
+			 strerror(rc));
 	return 0;
 }
 
@@ -396,8 +418,10 @@ static void teardown(struct daemon *d, bool mounted)
 	}
 	if (d->nq)
 		notify_stop(d->nq);
-	if (d->fs)
+	if (d->fs) {
 		events_end(fs_events(d->fs));   /* `.events` readers see EOF */
+		fs_echo_stop(d->fs);
+	}
 	/* Detached (umount -l), the path may hold another mount now: unmount
 	 * only if the kernel has severed the connection, when libfuse just
 	 * closes the device (and frees what it holds) and unmounts nothing. */
@@ -405,9 +429,15 @@ static void teardown(struct daemon *d, bool mounted)
 		fuse_session_unmount(d->se);
 	if (d->nq)
 		notify_join(d->nq);
-	zk_free(d->zk);           /* closes the session: ephemeral nodes go */
+	if (d->zk)
+		zk_stop_waiting(d->zk);
+	/* Closing the device ends the connection: an operation of the echo
+	 * thread on the mount that no worker will answer now fails. */
 	if (d->se)
 		fuse_session_destroy(d->se);
+	if (d->fs)
+		fs_echo_join(d->fs);
+	zk_free(d->zk);           /* closes the session: ephemeral nodes go */
 	fs_free(d->fs);
 	notify_free(d->nq);
 	source_free(&d->src);

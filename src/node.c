@@ -116,7 +116,7 @@ void node_drop_facts(struct node_table *t, struct entry *e)
 }
 
 /* The inode of the directory holding `e`, if the kernel knows it. */
-static struct node *parent_known(struct node_table *t, const struct entry *e)
+struct node *node_parent_known(struct node_table *t, const struct entry *e)
 {
 	size_t len = (size_t)(e->name - e->path);
 	struct entry *pe;
@@ -145,7 +145,7 @@ void node_send_inode(struct node_table *t, const struct node *n)
 /* Tell the kernel to forget what it may cache of `e`, its inode and its name. */
 void node_send_entry(struct node_table *t, struct entry *e)
 {
-	struct node *p = parent_known(t, e);
+	struct node *p = node_parent_known(t, e);
 
 	node_send_inode(t, e->node);
 	node_send_inode(t, e->datafile);
@@ -205,6 +205,14 @@ void node_detach(struct node_table *t, struct node *n)
 		n->entry = NULL;
 	}
 	node_maybe_free(t, n);
+}
+
+/* Detach `n`, whose name this mount removed itself (the kernel knows). */
+static void detach_unlinked(struct node_table *t, struct node *n)
+{
+	if (n && n != t->root)
+		n->unlinked = true;
+	node_detach(t, n);
 }
 
 struct node_table *node_table_new(const char *base, notice_fn sink, void *sink_ctx)
@@ -454,8 +462,8 @@ void node_rehome(struct node_table *t, struct node *n, struct entry *from, struc
 	if (!n)
 		return;
 	if (to->node != n) {
-		node_detach(t, to->node);
-		node_detach(t, to->datafile);
+		detach_unlinked(t, to->node);
+		detach_unlinked(t, to->datafile);
 	}
 	if (n->entry && n->entry != to) {
 		node_detach(t, n->entry->datafile);
@@ -497,11 +505,18 @@ void node_unmade(struct entry *e)
 	e->made = e->mode_set = false;
 }
 
+void node_gone(struct node_table *t, struct node *n)
+{
+	if (n && n->kind == NK_DIR && n->entry && n->entry->node == n)
+		node_detach(t, n->entry->datafile);
+	node_detach(t, n);
+}
+
 void node_drop(struct node_table *t, struct entry *e)
 {
 	node_unmade(e);     /* gone: a later znode there is not ours */
-	node_detach(t, e->node);
-	node_detach(t, e->datafile);
+	detach_unlinked(t, e->node);
+	detach_unlinked(t, e->datafile);
 }
 
 void node_pin(struct node *n)

@@ -94,6 +94,10 @@ struct node {
 	unsigned pins;             /* lock: table. handlers using it right now */
 	int64_t kernel_mzxid;      /* lock: table. directories: the version whose listing
 	                            * the kernel may cache, -1 none */
+	bool unlinked;             /* lock: table. detached by this mount's own delete or
+	                            * rename (node_drop, node_rehome): the kernel removed
+	                            * its name itself, no remote delete is raised for it */
+	bool echoed;               /* lock: table. its remote delete was raised (fsecho.c) */
 	struct node *ino_next;     /* lock: table. hash chain by ino */
 };
 
@@ -124,6 +128,8 @@ struct entry {
 	unsigned creating;         /* lock: table. creates of this path through this mount
 	                            * in flight: the CREATED event they cause drops no
 	                            * name (node_on_watch) */
+	int64_t own_mzxid;         /* lock: table. the mzxid of the last value this mount
+	                            * wrote here: its own change raises no event (fsecho.c) */
 	unsigned pending;          /* lock: table. handles of a deferred create: the znode
 	                            * does not exist yet, the name does (fsops) */
 	int64_t pending_ms;        /* lock: table. when the deferred create was made */
@@ -207,6 +213,11 @@ void node_set_mode(struct entry *e, unsigned mode, unsigned dflt);
  * a create of it found it made meanwhile): tell it to drop it. Lock held. */
 void node_name_stale(struct node_table *t, struct entry *e);
 
+/* The kernel was told that the name of inode `n` is deleted (a remote
+ * delete raised on the mount, fsecho.c): detach it, and a directory's `.data`
+ * inode with it. */
+void node_gone(struct node_table *t, struct node *n);
+
 /* Detach the inode(s) of `e` (its znode was deleted through this mount, or
  * never made): what this mount made there is forgotten. */
 void node_drop(struct node_table *t, struct entry *e);
@@ -237,8 +248,15 @@ void node_forget(struct node_table *t, uint64_t ino, uint64_t nlookup);
  * shows: then the kernel keeps the name, and only asks for the attributes and
  * data again. kind_stable may be NULL (always the name too). */
 typedef bool (*kind_stable_fn)(void *ctx, const struct entry *e, enum zevent ev);
+/* `seen` (may be NULL) is called first, with the lock held and the facts of
+ * before the event still in `e`; it may take e->children (set it NULL and
+ * nchildren 0): they are dropped anyway. */
+typedef void (*watch_seen_fn)(void *ctx, struct entry *e, enum zevent ev);
 void node_on_watch(struct node_table *t, enum zevent ev, const char *path,
-		   kind_stable_fn kind_stable, void *ctx);
+		   kind_stable_fn kind_stable, watch_seen_fn seen, void *ctx);
+
+/* The inode of the directory holding `e`, if the kernel knows it (lock held). */
+struct node *node_parent_known(struct node_table *t, const struct entry *e);
 
 /* The session expired: every watch is gone. Drop every fact and send a notice
  * for every inode and dentry the kernel may cache. */

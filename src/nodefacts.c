@@ -145,14 +145,18 @@ bool node_store_absent(struct node_table *t, struct entry *e, uint64_t epoch)
 }
 
 void node_on_watch(struct node_table *t, enum zevent ev, const char *path,
-		   kind_stable_fn kind_stable, void *ctx)
+		   kind_stable_fn kind_stable, watch_seen_fn seen, void *ctx)
 {
 	struct entry *e;
 
 	node_lock(t);
 	e = node_entry(t, path);
 	if (e) {
-		bool name_too = !kind_stable || !kind_stable(ctx, e, ev);
+		bool name_too;
+
+		if (seen)
+			seen(ctx, e, ev);
+		name_too = !kind_stable || !kind_stable(ctx, e, ev);
 
 		/* A creation this mount makes (in flight, or its inode attached
 		 * already): the kernel holds no negative entry to drop, and

@@ -43,6 +43,19 @@ static void wait_end(fuse_req_t req, struct cancel *c)
 	cancel_destroy(c);
 }
 
+/* A request of the daemon's own thread that raises inotify events for
+ * remote changes (fsops.h: fs_echo_*): answered without side effects. */
+static bool from_echo(fuse_req_t req)
+{
+	return fs_echo_self(fs_of(req), fuse_req_ctx(req)->pid);
+}
+
+static bool echo_handle(fuse_req_t req, struct fuse_file_info *fi)
+{
+	return fi && fs_echo_handle(fs_of(req)) &&
+	       (struct fs_file *)(uintptr_t)fi->fh == fs_echo_handle(fs_of(req));
+}
+
 static void to_fuse_entry(const struct fs_entry *in, struct fuse_entry_param *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -79,7 +92,10 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int rc;
 
 	wait_begin(req, &c);
-	rc = fs_lookup(fs_of(req), parent, name, &out);
+	if (from_echo(req))
+		rc = fs_echo_lookup(fs_of(req), parent, name, &out);
+	else
+		rc = fs_lookup(fs_of(req), parent, name, &out);
 	wait_end(req, &c);
 	if (rc == 0 || (rc == ENOENT && out.entry_timeout > 0)) {
 		to_fuse_entry(&out, &e);
@@ -170,6 +186,14 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct cancel c;
 	int rc;
 
+	if (from_echo(req)) {    /* raises IN_OPEN; its write IN_MODIFY, its close
+				  * IN_CLOSE_WRITE: nothing reaches ZooKeeper */
+		fi->fh = (uint64_t)(uintptr_t)fs_echo_handle(fs_of(req));
+		fi->direct_io = 1;
+		fi->keep_cache = 0;
+		fuse_reply_open(req, fi);
+		return;
+	}
 	wait_begin(req, &c);     /* an open only reads; a write waits for the commit */
 	rc = fs_open(fs_of(req), ino, fi->flags, fuse_req_ctx(req)->pid, &fh, &r);
 	wait_end(req, &c);
@@ -309,7 +333,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		     off_t off, struct fuse_file_info *fi)
 {
-	int rc = fs_write(fs_of(req), fh_of(fi), buf, size, off);
+	int rc = echo_handle(req, fi) ? 0 : fs_write(fs_of(req), fh_of(fi), buf, size, off);
 
 	(void)ino;
 	if (rc)
@@ -321,21 +345,22 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	fs_release(fs_of(req), fh_of(fi));
+	if (!echo_handle(req, fi))
+		fs_release(fs_of(req), fh_of(fi));
 	fuse_reply_err(req, 0);
 }
 
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	fuse_reply_err(req, fs_flush(fs_of(req), fh_of(fi)));
+	fuse_reply_err(req, echo_handle(req, fi) ? 0 : fs_flush(fs_of(req), fh_of(fi)));
 }
 
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
 	(void)ino;
 	(void)datasync;
-	fuse_reply_err(req, fs_flush(fs_of(req), fh_of(fi)));
+	fuse_reply_err(req, echo_handle(req, fi) ? 0 : fs_flush(fs_of(req), fh_of(fi)));
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -490,6 +515,11 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	int rc;
 
 	(void)rdev;
+	if (from_echo(req)) {
+		rc = fs_echo_make(fs_of(req), parent, name, false, &out);
+		reply_entry(req, rc, &out);
+		return;
+	}
 	if (!S_ISREG(mode)) {
 		fuse_reply_err(req, fs_refuse(fs_of(req)));
 		return;
@@ -511,18 +541,27 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	struct fs_entry out;
 	int rc;
 
-	rc = fs_mkdir(fs_of(req), parent, name, mode, &out);
+	if (from_echo(req))
+		rc = fs_echo_make(fs_of(req), parent, name, true, &out);
+	else
+		rc = fs_mkdir(fs_of(req), parent, name, mode, &out);
 	reply_entry(req, rc, &out);
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	fuse_reply_err(req, fs_unlink(fs_of(req), parent, name, fuse_req_ctx(req)->pid));
+	if (from_echo(req))
+		fuse_reply_err(req, fs_echo_remove(fs_of(req), parent, name));
+	else
+		fuse_reply_err(req, fs_unlink(fs_of(req), parent, name, fuse_req_ctx(req)->pid));
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	fuse_reply_err(req, fs_rmdir(fs_of(req), parent, name));
+	if (from_echo(req))
+		fuse_reply_err(req, fs_echo_remove(fs_of(req), parent, name));
+	else
+		fuse_reply_err(req, fs_rmdir(fs_of(req), parent, name));
 }
 
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,

@@ -71,6 +71,10 @@ const struct option_spec options_table[] = {
 	{ SWITCH("ro", ro, 1), .help = "read-only: every modifying call fails with EROFS",
 	  .helper_passes = true },
 	{ SWITCH("rw", ro, 0), .helper_passes = true },          /* undoes ro, the default */
+	{ SWITCH("noremote_events", noremote_events, 1),
+	  .help = "changes by other clients raise no inotify events on the mount",
+	  .helper_passes = true },
+	{ SWITCH("remote_events", noremote_events, 0), .helper_passes = true }, /* the default */
 	{ FUSE("allow_other", allow_other), .implies = "-odefault_permissions",
 	  .help = "let other users in (the kernel checks the modes shown)",
 	  .helper_passes = true },

@@ -42,6 +42,8 @@ struct options {
 	char *acl;               /* -o acl=open|creator|read, NULL: by auth_file */
 	int allow_other;         /* -o allow_other (adds default_permissions) */
 	int ro;                  /* -o ro, 0 again with -o rw */
+	int noremote_events;     /* -o noremote_events: remote changes raise no
+	                          * inotify events; 0 again with -o remote_events */
 	int foreground;          /* -f (or -d) */
 	int debug;               /* -d, -o debug */
 	int show_help;           /* -h, --help */

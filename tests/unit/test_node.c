@@ -334,7 +334,7 @@ static void test_store_refuses_when_the_epoch_moved(void **state)
 	epoch = e->epoch;
 	node_unlock(fx->t);
 	/* The event arrives while the fetch is in flight. */
-	node_on_watch(fx->t, ZEV_CHANGED, BASE "/a", NULL, NULL);
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/a", NULL, NULL, NULL);
 	node_lock(fx->t);
 	assert_int_not_equal(e->epoch, epoch);
 	assert_false(node_store(fx->t, e, epoch, &f));
@@ -361,7 +361,7 @@ static void test_store_absent_records_absence_unless_the_epoch_moved(void **stat
 	assert_false(e->valid);
 	node_unlock(fx->t);
 
-	node_on_watch(fx->t, ZEV_CREATED, BASE "/gone", NULL, NULL);
+	node_on_watch(fx->t, ZEV_CREATED, BASE "/gone", NULL, NULL, NULL);
 	node_lock(fx->t);
 	assert_false(e->absent);
 	assert_false(node_store_absent(fx->t, e, epoch));
@@ -377,7 +377,7 @@ static void test_watch_bumps_the_epoch_and_drops_the_facts(void **state)
 	struct entry *e = store(fx, BASE "/a", "data");
 	uint64_t epoch = e->epoch;
 
-	node_on_watch(fx->t, ZEV_CHANGED, BASE "/a", NULL, NULL);
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/a", NULL, NULL, NULL);
 	node_lock(fx->t);
 	assert_int_equal(e->epoch, epoch + 1);
 	assert_false(e->valid);
@@ -396,8 +396,8 @@ static void test_watch_invalidates_only_inodes_the_kernel_knows(void **state)
 	node_pin(listed);      /* named by an open directory listing, never looked up */
 	node_unlock(fx->t);
 
-	node_on_watch(fx->t, ZEV_CHANGED, BASE "/held", NULL, NULL);
-	node_on_watch(fx->t, ZEV_CHANGED, BASE "/listed", NULL, NULL);
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/held", NULL, NULL, NULL);
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/listed", NULL, NULL, NULL);
 	assert_int_equal(count_inode(&fx->sink, held->ino), 1);
 	assert_int_equal(count_inode(&fx->sink, listed->ino), 0);
 
@@ -419,8 +419,8 @@ static void test_watch_invalidates_the_name_when_the_parent_is_known(void **stat
 	top = node_entry_get(fx->t, BASE "/top");
 	assert_true(node_store_absent(fx->t, top, top->epoch));
 	node_unlock(fx->t);
-	node_on_watch(fx->t, ZEV_CHANGED, BASE "/d/f", NULL, NULL);
-	node_on_watch(fx->t, ZEV_CREATED, BASE "/top", NULL, NULL);
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/d/f", NULL, NULL, NULL);
+	node_on_watch(fx->t, ZEV_CREATED, BASE "/top", NULL, NULL, NULL);
 	assert_int_equal(count_entry(&fx->sink, d->ino, "f"), 1);
 	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "top"), 1);
 }
@@ -436,8 +436,8 @@ static void test_watch_sends_no_entry_notice_when_the_parent_is_unknown(void **s
 	attach(fx, BASE "/v", NK_DIR, 5, 0);          /* the kernel does not hold it */
 	store(fx, BASE "/u/f", "x");
 
-	node_on_watch(fx->t, ZEV_CHANGED, BASE "/u/f", NULL, NULL);
-	node_on_watch(fx->t, ZEV_CHANGED, BASE "/v/f", NULL, NULL);
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/u/f", NULL, NULL, NULL);
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/v/f", NULL, NULL, NULL);
 	for (int i = 0; i < fx->sink.n; i++)
 		assert_int_not_equal(fx->sink.v[i].kind, NOTICE_INVAL_ENTRY);
 	assert_int_equal(count_inode(&fx->sink, f->ino), 1);
@@ -454,7 +454,7 @@ static void test_watch_on_a_directory_invalidates_its_datafile(void **state)
 	df = node_datafile(fx->t, d->entry);
 	node_ref(df);
 	node_unlock(fx->t);
-	node_on_watch(fx->t, ZEV_CHANGED, BASE "/d", NULL, NULL);
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/d", NULL, NULL, NULL);
 	assert_int_equal(count_inode(&fx->sink, d->ino), 1);
 	assert_int_equal(count_inode(&fx->sink, df->ino), 1);
 	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "d"), 1);
@@ -466,7 +466,7 @@ static void test_deleted_event_detaches_the_inode(void **state)
 	struct node *n = attach(fx, BASE "/a", NK_FILE, 5, 1);
 	uint64_t ino = n->ino;
 
-	node_on_watch(fx->t, ZEV_DELETED, BASE "/a", NULL, NULL);
+	node_on_watch(fx->t, ZEV_DELETED, BASE "/a", NULL, NULL, NULL);
 	assert_int_equal(count_inode(&fx->sink, ino), 1);
 	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "a"), 1);
 	assert_true(known(fx, ino));     /* the kernel still holds it */
@@ -485,7 +485,7 @@ static void test_changed_event_keeps_the_inode(void **state)
 	struct fx *fx = *state;
 	struct node *n = attach(fx, BASE "/a", NK_FILE, 5, 1);
 
-	node_on_watch(fx->t, ZEV_CHANGED, BASE "/a", NULL, NULL);
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/a", NULL, NULL, NULL);
 	node_lock(fx->t);
 	assert_ptr_equal(node_entry(fx->t, BASE "/a")->node, n);
 	assert_non_null(n->entry);
@@ -497,7 +497,7 @@ static void test_watch_on_an_unknown_path_sends_nothing(void **state)
 	struct fx *fx = *state;
 	size_t entries = node_count_entries(fx->t);
 
-	node_on_watch(fx->t, ZEV_CHANGED, BASE "/never-seen", NULL, NULL);
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/never-seen", NULL, NULL, NULL);
 	assert_int_equal(fx->sink.n, 0);
 	assert_int_equal(node_count_entries(fx->t), entries);
 }
@@ -626,7 +626,7 @@ static void test_watches_are_weighed_as_the_client_re_registers_them(void **stat
 	assert_true(node_store_absent(fx->t, e, e->epoch));   /* exists: 4 + 10 */
 	node_unlock(fx->t);
 	assert_int_equal(node_watch_bytes(fx->t), 46);
-	node_on_watch(fx->t, ZEV_CHANGED, BASE "/a.conf", NULL, NULL);
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/a.conf", NULL, NULL, NULL);
 	assert_int_equal(node_watch_bytes(fx->t), 14);
 	node_on_expired(fx->t);
 	assert_int_equal(node_watch_bytes(fx->t), 0);
