@@ -74,7 +74,9 @@ const struct option_spec options_table[] = {
 	{ SWITCH("noremote_events", noremote_events, 1),
 	  .help = "changes by other clients raise no inotify events on the mount",
 	  .helper_passes = true },
-	{ SWITCH("remote_events", noremote_events, 0), .helper_passes = true }, /* the default */
+	{ SWITCH("remote_events", noremote_events, 0),
+	  .help = "(the default) changes by other clients raise inotify events",
+	  .helper_passes = true },
 	{ FUSE("allow_other", allow_other), .implies = "-odefault_permissions",
 	  .help = "let other users in (the kernel checks the modes shown)",
 	  .helper_passes = true },
