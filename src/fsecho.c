@@ -44,49 +44,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fsops_int.h"
+#include "fsecho_int.h"
 #include "log.h"
 
 /* Paths per batch: one pipelined fetch. */
 #define ECHO_BATCH 128
 
-#define EVBIT(ev) (1u << (unsigned)(ev))
-
-struct item {
-	struct item *next;       /* the queue, in the order of the first event */
-	struct item *hnext;      /* hash chain by path */
-	char *path;
-	unsigned evs;            /* EVBIT of every event merged in */
-	uint64_t ino;            /* the inode the kernel held for path, 0 none */
-	enum node_kind kind;     /* its kind, if ino */
-	char **base;             /* the listing before the events (sorted), if has_base */
-	size_t nbase;
-	bool has_base;
-	bool inflight;           /* being processed: events set `again` */
-	bool again;
-	unsigned again_evs;
-	char **again_base;       /* a listing taken by an event while in flight */
-	size_t again_nbase;
-	bool again_has_base;
-};
-
-enum op_type { OP_NONE, OP_MODIFY, OP_CREATE, OP_DELETE };
-
-struct op {
-	enum op_type type;
-	char *path;              /* the znode path (MODIFY of `.data`: its file path) */
-	uint64_t ino;            /* DELETE: the inode to delete */
-	enum node_kind kind;     /* CREATE, DELETE */
-	bool kind_known;         /* CREATE of a listed child: fetched before */
-};
-
 struct echo {
 	struct fs *fs;
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
-	struct item **hash;      /* mu */
+	struct echo_item **hash; /* mu */
 	size_t cap;              /* power of two, const */
-	struct item *head, *tail;/* mu */
+	struct echo_item *head, *tail; /* mu */
 	size_t queued;           /* mu: items in the hash */
 	bool stopping;           /* mu */
 	bool started;            /* mu */
@@ -95,7 +65,8 @@ struct echo {
 	_Atomic pid_t tid;       /* the thread's id: its requests carry it */
 	char *mountpoint;        /* const */
 	dev_t dev;               /* const: the mount's device, 0 unknown */
-	struct op cur;           /* mu: the operation in progress */
+	int root;                /* the thread's: the root it operates in, -1 none */
+	struct echo_op cur;      /* mu: the operation in progress */
 	unsigned long raised;    /* mu: operations performed */
 	struct fs_file marker;   /* the handle of its opens (never used) */
 };
@@ -109,54 +80,24 @@ static size_t hash_path(const char *s)
 	return h;
 }
 
-static void free_list(char **v, size_t n)
+static struct echo_item **slot(struct echo *q, const char *path)
 {
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* A sorted copy of `n` names, or NULL (ENOMEM, or n == 0 with *ok). */
-static char **dup_sorted(char *const *v, size_t n, bool *ok)
-{
-	char **out = n ? calloc(n, sizeof(*out)) : NULL;
-
-	*ok = n == 0 || out != NULL;
-	for (size_t i = 0; *ok && i < n; i++)
-		if (!(out[i] = strdup(v[i])))
-			*ok = false;
-	if (!*ok) {
-		free_list(out, n);
-		return NULL;
-	}
-	if (n > 1)
-		qsort(out, n, sizeof(*out), cmp_names);
-	return out;
-}
-
-static struct item **slot(struct echo *q, const char *path)
-{
-	struct item **pp = &q->hash[hash_path(path) & (q->cap - 1)];
+	struct echo_item **pp = &q->hash[hash_path(path) & (q->cap - 1)];
 
 	while (*pp && strcmp((*pp)->path, path) != 0)
 		pp = &(*pp)->hnext;
 	return pp;
 }
 
-static void item_free(struct item *it)
+static void item_free(struct echo_item *it)
 {
-	free_list(it->base, it->nbase);
-	free_list(it->again_base, it->again_nbase);
+	echo_free_list(it->base, it->nbase);
+	echo_free_list(it->again_base, it->again_nbase);
 	free(it->path);
 	free(it);
 }
 
-static void enqueue(struct echo *q, struct item *it)
+static void enqueue(struct echo *q, struct echo_item *it)
 {
 	it->next = NULL;
 	if (q->tail)
@@ -179,7 +120,7 @@ void fs_echo_seen(void *ctx, struct entry *e, enum zevent ev)
 	char **base = NULL;
 	size_t nbase = 0;
 	bool has_base = false;
-	struct item **pp, *it;
+	struct echo_item **pp, *it;
 
 	if (!q)
 		return;
@@ -201,7 +142,7 @@ void fs_echo_seen(void *ctx, struct entry *e, enum zevent ev)
 	pthread_mutex_lock(&q->mu);
 	if (q->stopping) {
 		pthread_mutex_unlock(&q->mu);
-		free_list(base, nbase);
+		echo_free_list(base, nbase);
 		return;
 	}
 	pp = slot(q, e->path);
@@ -211,7 +152,7 @@ void fs_echo_seen(void *ctx, struct entry *e, enum zevent ev)
 		if (!it || !(it->path = strdup(e->path))) {
 			pthread_mutex_unlock(&q->mu);
 			free(it);
-			free_list(base, nbase);
+			echo_free_list(base, nbase);
 			log_warn("%s: out of memory: the inotify event of a remote change is lost",
 				 e->path);
 			return;
@@ -226,7 +167,7 @@ void fs_echo_seen(void *ctx, struct entry *e, enum zevent ev)
 		it->again = true;
 		it->again_evs |= EVBIT(ev);
 		if (has_base) {
-			free_list(it->again_base, it->again_nbase);
+			echo_free_list(it->again_base, it->again_nbase);
 			it->again_base = base;
 			it->again_nbase = nbase;
 			it->again_has_base = true;
@@ -243,7 +184,7 @@ void fs_echo_seen(void *ctx, struct entry *e, enum zevent ev)
 	}
 	pthread_mutex_unlock(&q->mu);
 	if (has_base)
-		free_list(base, nbase);
+		echo_free_list(base, nbase);
 }
 
 void fs_echo_state(struct fs *fs, enum zstate state)
@@ -270,90 +211,128 @@ struct fs_file *fs_echo_handle(struct fs *fs)
 	return fs->echo ? &fs->echo->marker : NULL;
 }
 
-/* The operation in progress, if it is of `type` on `name` in directory inode
- * `parent`: *ino gets its inode. Table lock held. */
-static bool is_current(struct fs *fs, enum op_type type, uint64_t parent, const char *name,
-		       uint64_t *ino)
+/* The operation in progress (*op: a copy, its path valid while it is in
+ * progress), and the path of `name` in directory inode `parent` (malloc'd,
+ * or NULL): the directory may be one the kernel held that is gone (the
+ * operation's parent_ino). Table lock held. */
+static char *current(struct fs *fs, uint64_t parent, const char *name, struct echo_op *op)
 {
 	struct echo *q = fs->echo;
 	struct node *pn = node_by_ino(fs->nt, parent);
-	char *path;
-	bool match;
+	const char *slash;
+	char *dir, *path;
 
-	if (!pn || !pn->entry || !(path = fs_join_path(pn->entry->path, name)))
-		return false;
 	pthread_mutex_lock(&q->mu);
-	match = q->cur.type == type && strcmp(q->cur.path, path) == 0;
-	*ino = q->cur.ino;
+	*op = q->cur;
 	pthread_mutex_unlock(&q->mu);
-	free(path);
-	return match;
+	if (pn && pn->entry)
+		return fs_join_path(pn->entry->path, name);
+	if (!pn || !op->type || op->parent_ino != parent || !(slash = strrchr(op->path, '/')))
+		return NULL;
+	dir = strndup(op->path, (size_t)(slash - op->path));
+	path = dir ? fs_join_path(dir[0] ? dir : "/", name) : NULL;
+	free(dir);
+	return path;
 }
 
-/* Whether the kernel holds `n` for the name of entry `e` and this mount has
- * not removed it itself (a delete may be raised for it). Lock held. */
-static bool deletable(const struct node *n, const struct entry *e)
+static bool is_current(struct fs *fs, enum echo_op_type type, uint64_t parent, const char *name,
+		       struct echo_op *op, char **path)
 {
-	return n && n->nlookup > 0 && !n->unlinked && !n->echoed &&
-	       (n->entry == NULL || n->entry == e);
+	*path = current(fs, parent, name, op);
+	return *path && op->type == type && strcmp(op->path, *path) == 0;
 }
 
-static struct entry *child_entry(struct fs *fs, uint64_t parent, const char *name)
+/* Answer a lookup with inode `ino` of entry `e`, if the kernel holds it and
+ * it may be deleted (echo_deletable). Table lock held. */
+static int answer_held(struct fs *fs, uint64_t ino, const struct entry *e, struct fs_entry *out)
 {
-	struct node *pn = node_by_ino(fs->nt, parent);
-	char *path = pn && pn->entry ? fs_join_path(pn->entry->path, name) : NULL;
-	struct entry *e = path ? node_entry(fs->nt, path) : NULL;
+	struct node *n = node_by_ino(fs->nt, ino);
 
-	free(path);
-	return e;
+	memset(out, 0, sizeof(*out));
+	if (!echo_deletable(n, e))
+		return ENOENT;
+	node_ref(n);
+	out->ino = n->ino;
+	fs_node_attr(fs, n, &n->shown, &out->attr);
+	return 0;
+}
+
+/* Answer a lookup with a new inode of `kind` that only the delete in
+ * progress will use. Table lock held. */
+static int answer_ghost(struct fs *fs, enum node_kind kind, struct fs_entry *out)
+{
+	struct node *n = node_new_detached(fs->nt, kind);
+	struct zstat zs = { 0 };
+
+	memset(out, 0, sizeof(*out));
+	if (!n)
+		return ENOMEM;
+	node_ref(n);
+	out->ino = n->ino;
+	fs_fill_attr(fs, n->ino, kind, &zs, &out->attr);
+	pthread_mutex_lock(&fs->echo->mu);
+	fs->echo->cur.ino = n->ino;     /* what the unlink will name */
+	pthread_mutex_unlock(&fs->echo->mu);
+	return 0;
+}
+
+/* Whether `path` is the directory that holds `child`. */
+static bool is_parent_of(const char *path, const char *child)
+{
+	size_t len = strlen(path);
+	const char *slash = strrchr(child, '/');
+
+	return slash && (size_t)(slash - child) == len && strncmp(path, child, len) == 0;
 }
 
 int fs_echo_lookup(struct fs *fs, uint64_t parent, const char *name, struct fs_entry *out)
 {
+	struct echo_op op;
 	struct entry *e;
-	struct node *n;
-	uint64_t ino;
+	char *path;
+	int rc = -1;
 
 	node_lock(fs->nt);
-	if (is_current(fs, OP_CREATE, parent, name, &ino)) {
+	if (is_current(fs, ECHO_CREATE, parent, name, &op, &path)) {
 		/* Negative unless the kernel holds the name's inode already:
 		 * then the mknod finds it and raises nothing twice. */
-		e = child_entry(fs, parent, name);
+		e = node_entry(fs->nt, path);
 		if (!e || !e->node || e->node->nlookup == 0) {
-			node_unlock(fs->nt);
 			memset(out, 0, sizeof(*out));
-			return ENOENT;
+			rc = ENOENT;
 		}
-	} else if (is_current(fs, OP_DELETE, parent, name, &ino)) {
+	} else if (path && op.type == ECHO_DELETE && strcmp(op.path, path) == 0) {
 		/* The inode the kernel held, so that its own watch gets
-		 * IN_DELETE_SELF. */
-		e = child_entry(fs, parent, name);
-		n = node_by_ino(fs->nt, ino);
-		memset(out, 0, sizeof(*out));
-		if (!deletable(n, e)) {
-			node_unlock(fs->nt);
-			return ENOENT;
-		}
-		node_ref(n);
-		out->ino = n->ino;
-		fs_node_attr(fs, n, &n->shown, &out->attr);
-		node_unlock(fs->nt);
-		return 0;
+		 * IN_DELETE_SELF; if it forgot it, a stand-in, so that the
+		 * directory's watch gets IN_DELETE (not for what this mount
+		 * removed itself). */
+		e = node_entry(fs->nt, path);
+		if (node_by_ino(fs->nt, op.ino) || !e || e->removed)
+			rc = answer_held(fs, op.ino, e, out);
+		else
+			rc = answer_ghost(fs, op.kind, out);
+	} else if (path && op.type == ECHO_DELETE && op.parent_ino && is_parent_of(path, op.path)) {
+		/* A directory gone or turned into a file: the one the kernel
+		 * held, until what it held inside is deleted. */
+		rc = answer_held(fs, op.parent_ino, node_entry(fs->nt, path), out);
 	}
 	node_unlock(fs->nt);
-	return fs_lookup(fs, parent, name, out);
+	free(path);
+	return rc >= 0 ? rc : fs_lookup(fs, parent, name, out);
 }
 
 int fs_echo_make(struct fs *fs, uint64_t parent, const char *name, bool dir,
 		 struct fs_entry *out)
 {
-	uint64_t ino;
+	struct echo_op op;
+	char *path;
 	bool match;
 	int rc;
 
 	node_lock(fs->nt);
-	match = is_current(fs, OP_CREATE, parent, name, &ino);
+	match = is_current(fs, ECHO_CREATE, parent, name, &op, &path);
 	node_unlock(fs->nt);
+	free(path);
 	if (!match)
 		return EEXIST;
 	rc = fs_lookup(fs, parent, name, out);
@@ -366,246 +345,23 @@ int fs_echo_make(struct fs *fs, uint64_t parent, const char *name, bool dir,
 
 int fs_echo_remove(struct fs *fs, uint64_t parent, const char *name)
 {
-	struct entry *e;
+	struct echo_op op;
 	struct node *n;
-	uint64_t ino;
+	char *path;
 	int rc = ENOENT;
 
 	node_lock(fs->nt);
-	if (is_current(fs, OP_DELETE, parent, name, &ino)) {
-		e = child_entry(fs, parent, name);
-		n = node_by_ino(fs->nt, ino);
-		if (deletable(n, e)) {
+	if (is_current(fs, ECHO_DELETE, parent, name, &op, &path)) {
+		n = node_by_ino(fs->nt, op.ino);
+		if (echo_deletable(n, node_entry(fs->nt, path))) {
 			n->echoed = true;
 			node_gone(fs->nt, n);
 			rc = 0;
 		}
 	}
 	node_unlock(fs->nt);
+	free(path);
 	return rc;
-}
-
-/* ---- planning: what a batch of refetched paths raises ---- */
-
-struct plan {
-	struct op *v;
-	size_t n, cap;
-	bool oom;
-};
-
-static void plan_add(struct plan *p, enum op_type type, const char *path, uint64_t ino,
-		     enum node_kind kind, bool kind_known)
-{
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 16;
-		struct op *v = realloc(p->v, cap * sizeof(*v));
-
-		if (!v) {
-			p->oom = true;
-			return;
-		}
-		p->v = v;
-		p->cap = cap;
-	}
-	if (!(p->v[p->n].path = strdup(path))) {
-		p->oom = true;
-		return;
-	}
-	p->v[p->n].type = type;
-	p->v[p->n].ino = ino;
-	p->v[p->n].kind = kind;
-	p->v[p->n].kind_known = kind_known;
-	p->n++;
-}
-
-static void plan_free(struct plan *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		free(p->v[i].path);
-	free(p->v);
-}
-
-/* A child name the mount shows as itself (not shadowed by `.data`, `.state`,
- * `.events`). */
-static bool shown_name(struct fs *fs, const struct entry *dir, const char *name)
-{
-	if (strcmp(name, fs->cfg.datafile) == 0)
-		return false;
-	return !(dir == node_root(fs->nt)->entry && vfile_by_name(NODE_ROOT_INO, name));
-}
-
-/* The listing's changes: deletes of the names the kernel holds that are gone,
- * creates of the new ones. Both lists sorted. Lock held. */
-static void plan_children(struct fs *fs, struct plan *p, const struct entry *e,
-			  char *const *old, size_t nold, char *const *now, size_t nnow)
-{
-	size_t i = 0, j = 0;
-
-	while (i < nold || j < nnow) {
-		int c = i == nold ? 1 : j == nnow ? -1 : strcmp(old[i], now[j]);
-		const char *name = c < 0 ? old[i] : now[j];
-		char *path;
-
-		if (c == 0) {
-			i++;
-			j++;
-			continue;
-		}
-		c < 0 ? i++ : j++;
-		if (!shown_name(fs, e, name) || !(path = fs_join_path(e->path, name)))
-			continue;
-		if (c < 0) {
-			struct entry *ce = node_entry(fs->nt, path);
-
-			if (ce && deletable(ce->node, ce))
-				plan_add(p, OP_DELETE, path, ce->node->ino, ce->node->kind, true);
-		} else {
-			plan_add(p, OP_CREATE, path, 0, NK_FILE, false);
-		}
-		free(path);
-	}
-}
-
-/* What item `it` raises, now that its path was fetched again (`rc`, `f`:
- * fs_settle's result). Lock held. */
-static void plan_item(struct fs *fs, struct plan *p, struct item *it, struct entry *e,
-		      int rc, const struct facts *f)
-{
-	struct node *old = it->ino ? node_by_ino(fs->nt, it->ino) : NULL;
-	enum node_kind kind;
-	bool same;
-
-	if (rc == ENOENT) {
-		if (it->ino && it->kind == NK_DIR && it->has_base)
-			plan_children(fs, p, e, it->base, it->nbase, NULL, 0);
-		if (it->ino)
-			plan_add(p, OP_DELETE, it->path, it->ino, it->kind, true);
-		return;
-	}
-	if (rc != 0 || f->noread)
-		return;
-	kind = fs_kind_of(fs, e, f);
-	same = e == node_root(fs->nt)->entry ||
-	       (old && old->entry == e && old->kind == kind &&
-		(old->adopt || old->czxid == (uint64_t)f->stat.czxid));
-	if (!same) {
-		/* A directory that is gone or became a file: what the kernel
-		 * held in it is deleted first, as `rm -r` would. */
-		if (it->ino && it->kind == NK_DIR && it->has_base)
-			plan_children(fs, p, e, it->base, it->nbase, NULL, 0);
-		if (it->ino)
-			plan_add(p, OP_DELETE, it->path, it->ino, it->kind, true);
-		if ((it->ino || (it->evs & EVBIT(ZEV_CREATED))) && e != node_root(fs->nt)->entry &&
-		    node_parent_known(fs->nt, e))
-			plan_add(p, OP_CREATE, it->path, 0, kind, true);
-		return;
-	}
-	if ((it->evs & EVBIT(ZEV_CHANGED)) && f->stat.mzxid != e->own_mzxid) {
-		if (kind == NK_FILE) {
-			plan_add(p, OP_MODIFY, it->path, 0, kind, true);
-		} else {
-			char *dp = fs_join_path(it->path, fs->cfg.datafile);
-			if (dp)
-				plan_add(p, OP_MODIFY, dp, 0, NK_FILE, true);
-			free(dp);
-		}
-	}
-	if ((it->evs & EVBIT(ZEV_CHILD)) && kind == NK_DIR && it->has_base) {
-		bool ok;
-		char **now = dup_sorted(f->children, f->nchildren, &ok);
-
-		if (ok)
-			plan_children(fs, p, e, it->base, it->nbase, now, f->nchildren);
-		free_list(now, f->nchildren);
-	}
-}
-
-/* Fetch `n` paths in one pipelined request and settle each into its entry
- * (stored unless an event came meanwhile). rc[i] is fs_settle's. Lock held
- * on entry and return, dropped during the round trip; the entries stay
- * pinned until unpin_all. 0, or the fetch's error (nothing settled). */
-static int fetch_all(struct fs *fs, char **paths, size_t n, struct entry **es,
-		     struct zfetch *out, struct facts *facts, int *rc)
-{
-	uint64_t *epochs = calloc(n ? n : 1, sizeof(*epochs));
-	int err;
-
-	if (!epochs)
-		return ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		es[i] = node_entry_get(fs->nt, paths[i]);
-		if (es[i]) {
-			entry_pin(es[i]);
-			epochs[i] = es[i]->epoch;
-		}
-	}
-	node_unlock(fs->nt);
-	err = fs->be.ops->fetch(fs->be.impl, (const char *const *)paths, n,
-				FETCH_DATA | FETCH_CHILDREN, out);
-	node_lock(fs->nt);
-	for (size_t i = 0; i < n; i++) {
-		if (err || !es[i])
-			rc[i] = err ? err : ENOMEM;
-		else
-			rc[i] = fs_settle(fs, es[i], epochs[i], &out[i], true, &facts[i]);
-	}
-	free(epochs);
-	return err;
-}
-
-static void unpin_all(struct entry **es, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (es[i])
-			entry_unpin(es[i]);
-}
-
-/* The kinds of the listed children to create: fetched together. Lock held. */
-static void plan_kinds(struct fs *fs, struct plan *p)
-{
-	size_t n = 0, k = 0;
-	char **paths;
-	struct entry **es;
-	struct zfetch *out;
-	struct facts *facts;
-	int *rc;
-
-	for (size_t i = 0; i < p->n; i++)
-		n += p->v[i].type == OP_CREATE && !p->v[i].kind_known;
-	if (n == 0)
-		return;
-	paths = calloc(n, sizeof(*paths));
-	es = calloc(n, sizeof(*es));
-	out = calloc(n, sizeof(*out));
-	facts = calloc(n, sizeof(*facts));
-	rc = calloc(n, sizeof(*rc));
-	if (paths && es && out && facts && rc) {
-		for (size_t i = 0; i < p->n; i++)
-			if (p->v[i].type == OP_CREATE && !p->v[i].kind_known)
-				paths[k++] = p->v[i].path;
-		fetch_all(fs, paths, n, es, out, facts, rc);
-		k = 0;
-		for (size_t i = 0; i < p->n; i++) {
-			struct op *o = &p->v[i];
-
-			if (o->type != OP_CREATE || o->kind_known)
-				continue;
-			if (rc[k] == 0 && !facts[k].noread) {
-				o->kind = fs_kind_of(fs, es[k], &facts[k]);
-				o->kind_known = true;
-			} else {
-				o->type = OP_NONE;   /* gone again, or unreadable */
-			}
-			zfetch_clear(&out[k]);
-			k++;
-		}
-		unpin_all(es, n);
-	}
-	free(paths);
-	free(es);
-	free(out);
-	free(facts);
-	free(rc);
 }
 
 /* ---- performing ---- */
@@ -623,9 +379,9 @@ static const char *rel_path(struct fs *fs, const char *zpath)
 }
 
 /* A directory descriptor of the mount's root, for operations that do not
- * keep it busy: a private clone of the mount (never in any mount table), or
- * the mount point itself without the privilege to clone. -1 when what is
- * there is not this mount (unmounted meanwhile). */
+ * keep it busy: a private clone of the mount (in no mount table), or the
+ * mount point itself without the privilege to clone. -1 when what is there
+ * is not this mount (unmounted meanwhile). */
 static int open_root(struct echo *q)
 {
 	struct stat st;
@@ -642,7 +398,33 @@ static int open_root(struct echo *q)
 	return fd;
 }
 
-static void set_current(struct echo *q, const struct op *o)
+/* The system calls (echo_perform_fn), relative to the thread's root. */
+static int syscalls(void *ctx, enum echo_op_type type, const char *rel, enum node_kind kind)
+{
+	struct echo *q = ctx;
+	int fd, rc = 0;
+
+	if (q->root < 0 && (q->root = open_root(q)) < 0)
+		return ENODEV;
+	switch (type) {
+	case ECHO_MODIFY:
+		fd = openat(q->root, rel, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0 || write(fd, "\n", 1) != 1)
+			rc = errno;
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	case ECHO_CREATE:
+		if (kind == NK_DIR)
+			return mkdirat(q->root, rel, 0755) ? errno : 0;
+		return mknodat(q->root, rel, S_IFREG | 0644, 0) ? errno : 0;
+	case ECHO_DELETE:
+		return unlinkat(q->root, rel, kind == NK_DIR ? AT_REMOVEDIR : 0) ? errno : 0;
+	}
+	return EINVAL;
+}
+
+static void set_current(struct echo *q, const struct echo_op *o)
 {
 	pthread_mutex_lock(&q->mu);
 	if (o)
@@ -652,62 +434,64 @@ static void set_current(struct echo *q, const struct op *o)
 	pthread_mutex_unlock(&q->mu);
 }
 
-static void perform(struct fs *fs, int root, const struct op *o)
+/* Perform the batch's operations (until a stop). The number performed. */
+static size_t perform_all(struct fs *fs, struct echo_batch *b, echo_perform_fn perform,
+			  void *ctx)
 {
 	struct echo *q = fs->echo;
-	const char *rel = rel_path(fs, o->path);
-	int rc = 0, fd;
+	size_t done = 0;
 
-	if (!rel || o->type == OP_NONE)
-		return;
-	set_current(q, o);
-	switch (o->type) {
-	case OP_MODIFY:
-		fd = openat(root, rel, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0 || write(fd, "\n", 1) != 1)
-			rc = errno;
-		if (fd >= 0)
-			close(fd);
-		break;
-	case OP_CREATE:
-		if (o->kind == NK_DIR)
-			rc = mkdirat(root, rel, 0755) ? errno : 0;
+	for (size_t i = 0; i < b->nops; i++) {
+		const struct echo_op *o = &b->ops[i];
+		const char *rel = rel_path(fs, o->path);
+		bool stop;
+		int rc;
+
+		pthread_mutex_lock(&q->mu);
+		stop = q->stopping;
+		pthread_mutex_unlock(&q->mu);
+		if (stop)
+			break;
+		if (!rel || !o->type)
+			continue;
+		set_current(q, o);
+		rc = perform(ctx, o->type, rel, o->kind);
+		set_current(q, NULL);
+		if (rc == ENODEV) {
+			log_debug("%s: not this mount any more: inotify events not raised",
+				  q->mountpoint ? q->mountpoint : "");
+			break;
+		}
+		if (rc)
+			log_debug("%s: inotify event of a remote change not raised: %s", o->path,
+				  strerror(rc));
 		else
-			rc = mknodat(root, rel, S_IFREG | 0644, 0) ? errno : 0;
-		break;
-	case OP_DELETE:
-		rc = unlinkat(root, rel, o->kind == NK_DIR ? AT_REMOVEDIR : 0) ? errno : 0;
-		break;
-	default:
-		break;
+			done++;
 	}
-	set_current(q, NULL);
 	pthread_mutex_lock(&q->mu);
-	if (rc == 0)
-		q->raised++;
+	q->raised += done;
 	pthread_mutex_unlock(&q->mu);
-	if (rc)
-		log_debug("%s: inotify event of a remote change not raised: %s", o->path,
-			  strerror(rc));
+	return done;
 }
 
 /* ---- the thread ---- */
 
 /* After a batch: an item that got events meanwhile goes round again, with
- * what the kernel holds now and the listing of its latest fetch (or the one
- * its new event took) as the state before; the others are done. Table lock
- * and mu held. */
-static void finish(struct echo *q, struct item *it, struct entry *e, char **fetched,
-		   size_t nfetched, bool fetched_ok)
+ * what the kernel holds now and the listing of its fetch (or the one its
+ * new event took) as the state before; the others are done. Table lock and
+ * mu held. */
+static void finish(struct echo *q, struct echo_batch *b, size_t i)
 {
-	free_list(it->base, it->nbase);
+	struct echo_item *it = b->items[i];
+	struct entry *e = b->es[i];
+
+	echo_free_list(it->base, it->nbase);
 	it->base = NULL;
 	it->nbase = 0;
 	it->has_base = false;
 	if (!it->again) {
 		*slot(q, it->path) = it->hnext;
 		q->queued--;
-		free_list(fetched, nfetched);
 		item_free(it);
 		return;
 	}
@@ -721,13 +505,12 @@ static void finish(struct echo *q, struct item *it, struct entry *e, char **fetc
 		it->base = it->again_base;
 		it->nbase = it->again_nbase;
 		it->has_base = true;
-		free_list(fetched, nfetched);
-	} else if (fetched_ok) {
-		it->base = fetched;
-		it->nbase = nfetched;
+	} else if (b->lists_ok[i]) {
+		it->base = b->lists[i];       /* taken from the batch */
+		it->nbase = b->nlists[i];
 		it->has_base = true;
-	} else {
-		free_list(fetched, nfetched);
+		b->lists[i] = NULL;
+		b->nlists[i] = 0;
 	}
 	it->again_base = NULL;
 	it->again_nbase = 0;
@@ -736,122 +519,114 @@ static void finish(struct echo *q, struct item *it, struct entry *e, char **fetc
 }
 
 /* Put a batch back as it was (its fetch failed): tried again later. */
-static void requeue(struct echo *q, struct item **items, size_t n)
+static void requeue(struct echo *q, struct echo_item **items, size_t n)
 {
 	pthread_mutex_lock(&q->mu);
 	for (size_t i = 0; i < n; i++) {
-		items[i]->inflight = false;
-		items[i]->evs |= items[i]->again_evs;
-		items[i]->again = false;
-		items[i]->again_evs = 0;
-		if (items[i]->again_has_base && !items[i]->has_base) {
-			items[i]->base = items[i]->again_base;
-			items[i]->nbase = items[i]->again_nbase;
-			items[i]->has_base = true;
-			items[i]->again_base = NULL;
-			items[i]->again_nbase = 0;
+		struct echo_item *it = items[i];
+
+		it->inflight = false;
+		it->evs |= it->again_evs;
+		it->again = false;
+		it->again_evs = 0;
+		if (it->again_has_base && !it->has_base) {
+			it->base = it->again_base;
+			it->nbase = it->again_nbase;
+			it->has_base = true;
+		} else {
+			echo_free_list(it->again_base, it->again_nbase);
 		}
-		items[i]->again_has_base = false;
-		enqueue(q, items[i]);
+		it->again_base = NULL;
+		it->again_nbase = 0;
+		it->again_has_base = false;
+		enqueue(q, it);
 	}
 	pthread_mutex_unlock(&q->mu);
 }
 
-/* Process a batch. *root is the open root descriptor (opened on demand). */
-static int process(struct fs *fs, struct item **items, size_t n, int *root)
+/* Take up to `max` queued items (mu held). */
+static size_t take(struct echo *q, struct echo_item **batch, size_t max)
+{
+	size_t n = 0;
+
+	while (q->head && n < max) {
+		struct echo_item *it = q->head;
+
+		q->head = it->next;
+		if (!q->head)
+			q->tail = NULL;
+		it->inflight = true;
+		batch[n++] = it;
+	}
+	return n;
+}
+
+/* Process a batch: 0, or an error (the batch was put back). */
+static int process(struct fs *fs, struct echo_item **items, size_t n, echo_perform_fn perform,
+		   void *ctx, size_t *done)
 {
 	struct echo *q = fs->echo;
-	char **paths = calloc(n, sizeof(*paths));
-	struct entry **es = calloc(n, sizeof(*es));
-	struct zfetch *out = calloc(n, sizeof(*out));
-	struct facts *facts = calloc(n, sizeof(*facts));
-	int *rc = calloc(n, sizeof(*rc));
-	char ***lists = calloc(n, sizeof(*lists));
-	bool *lists_ok = calloc(n, sizeof(*lists_ok));
-	size_t *nlists = calloc(n, sizeof(*nlists));
-	struct plan p = { 0 };
-	int err = ENOMEM;
+	struct echo_batch b;
+	int err = echo_batch_init(&b, items, n);
 
-	if (!paths || !es || !out || !facts || !rc || !lists || !lists_ok || !nlists)
-		goto out;
-	for (size_t i = 0; i < n; i++)
-		paths[i] = items[i]->path;
-	if (fs->cfg.sync_notices)   /* what the events made stale is dropped first */
-		fs->cfg.sync_notices(fs->cfg.sync_ctx);
-	node_lock(fs->nt);
-	err = fetch_all(fs, paths, n, es, out, facts, rc);
+	if (err == 0) {
+		if (fs->cfg.sync_notices)   /* what the events made stale is dropped first */
+			fs->cfg.sync_notices(fs->cfg.sync_ctx);
+		err = echo_batch_plan(fs, &b);
+	}
 	if (err) {
-		unpin_all(es, n);
-		node_unlock(fs->nt);
-		for (size_t i = 0; i < n; i++)
-			zfetch_clear(&out[i]);
-		goto out;
+		echo_batch_free(&b);
+		requeue(q, items, n);
+		return err;
 	}
-	for (size_t i = 0; i < n; i++) {
-		plan_item(fs, &p, items[i], es[i], rc[i], &facts[i]);
-		if (rc[i] == 0 && !facts[i].noread) {
-			lists[i] = dup_sorted(facts[i].children, facts[i].nchildren, &lists_ok[i]);
-			nlists[i] = lists_ok[i] ? facts[i].nchildren : 0;
-		} else {
-			lists_ok[i] = rc[i] == ENOENT;   /* gone: nothing listed */
-		}
-		zfetch_clear(&out[i]);
-	}
-	plan_kinds(fs, &p);
-	node_unlock(fs->nt);
-	if (p.oom)
-		log_warn("out of memory: inotify events of remote changes lost");
-	for (size_t i = 0; i < p.n; i++) {
-		pthread_mutex_lock(&q->mu);
-		bool stop = q->stopping;
-		pthread_mutex_unlock(&q->mu);
-		if (stop)
-			break;
-		if (*root < 0 && (*root = open_root(q)) < 0) {
-			log_debug("%s: not this mount any more: inotify events not raised",
-				  q->mountpoint);
-			break;
-		}
-		perform(fs, *root, &p.v[i]);
-	}
+	*done += perform_all(fs, &b, perform, ctx);
 	node_lock(fs->nt);
 	pthread_mutex_lock(&q->mu);
 	for (size_t i = 0; i < n; i++)
-		finish(q, items[i], es[i], lists[i], nlists[i], lists_ok[i]);
+		finish(q, &b, i);
 	pthread_mutex_unlock(&q->mu);
-	unpin_all(es, n);
+	echo_batch_unpin(&b);
 	node_unlock(fs->nt);
-	err = 0;
-out:
-	plan_free(&p);
-	free(paths);
-	free(es);
-	free(out);
-	free(facts);
-	free(rc);
-	free(lists);
-	free(lists_ok);
-	free(nlists);
-	return err;
+	echo_batch_free(&b);
+	return 0;
+}
+
+size_t fs_echo_drain(struct fs *fs, echo_perform_fn perform, void *ctx)
+{
+	struct echo *q = fs->echo;
+	struct echo_item *batch[ECHO_BATCH];
+	size_t done = 0, n;
+
+	if (!q)
+		return 0;
+	for (;;) {
+		pthread_mutex_lock(&q->mu);
+		n = take(q, batch, ECHO_BATCH);
+		pthread_mutex_unlock(&q->mu);
+		if (n == 0 || process(fs, batch, n, perform, ctx, &done) != 0)
+			return done;
+	}
 }
 
 static void *echo_main(void *arg)
 {
 	struct fs *fs = arg;
 	struct echo *q = fs->echo;
-	struct item *batch[ECHO_BATCH];
-	int root = -1;
+	struct echo_item *batch[ECHO_BATCH];
+	size_t done = 0;
 
 	atomic_store(&q->tid, gettid());
 	pthread_mutex_lock(&q->mu);
 	for (;;) {
-		size_t n = 0;
+		size_t n;
 
 		while (!q->stopping && (!q->head || !q->connected)) {
-			if (root >= 0) {    /* idle: let go of the mount */
+			if (q->root >= 0) {    /* idle: let go of the mount */
+				int fd = q->root;
+
+				q->root = -1;
 				pthread_mutex_unlock(&q->mu);
-				close(root);
-				root = -1;
+				close(fd);
 				pthread_mutex_lock(&q->mu);
 				continue;
 			}
@@ -859,20 +634,11 @@ static void *echo_main(void *arg)
 		}
 		if (q->stopping)
 			break;
-		while (q->head && n < ECHO_BATCH) {
-			struct item *it = q->head;
-
-			q->head = it->next;
-			if (!q->head)
-				q->tail = NULL;
-			it->inflight = true;
-			batch[n++] = it;
-		}
+		n = take(q, batch, ECHO_BATCH);
 		pthread_mutex_unlock(&q->mu);
-		if (process(fs, batch, n, &root) != 0) {
+		if (process(fs, batch, n, syscalls, q, &done) != 0) {
 			struct timespec dl;
 
-			requeue(q, batch, n);
 			clock_gettime(CLOCK_REALTIME, &dl);
 			dl.tv_sec += 1;     /* not connected in time: again in a while */
 			pthread_mutex_lock(&q->mu);
@@ -883,8 +649,9 @@ static void *echo_main(void *arg)
 		pthread_mutex_lock(&q->mu);
 	}
 	pthread_mutex_unlock(&q->mu);
-	if (root >= 0)
-		close(root);
+	if (q->root >= 0)
+		close(q->root);
+	q->root = -1;
 	return NULL;
 }
 
@@ -973,6 +740,7 @@ int fs_echo_new(struct fs *fs)
 	}
 	q->fs = fs;
 	q->connected = true;
+	q->root = -1;
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cond, NULL);
 	fs->echo = q;
@@ -988,7 +756,7 @@ void fs_echo_free(struct fs *fs)
 	fs_echo_join(fs);
 	for (size_t i = 0; i < q->cap; i++) {
 		while (q->hash[i]) {
-			struct item *it = q->hash[i];
+			struct echo_item *it = q->hash[i];
 
 			q->hash[i] = it->hnext;
 			item_free(it);

@@ -111,6 +111,18 @@ struct fs_file *fs_echo_handle(struct fs *fs);
 unsigned long fs_echo_raised(struct fs *fs);
 size_t fs_echo_queued(struct fs *fs);
 
+/* What the thread performs: on `rel`, the path below the mount's root ("."
+ * the root), a data change (open for writing, write, close), a create of a
+ * `kind` (mknod or mkdir) or a delete (unlink or rmdir). 0 or an errno. */
+enum echo_op_type { ECHO_MODIFY = 1, ECHO_CREATE, ECHO_DELETE };
+typedef int (*echo_perform_fn)(void *ctx, enum echo_op_type type, const char *rel,
+			       enum node_kind kind);
+/* Process every queued path now, in the calling thread, with `perform`
+ * standing for the system calls (the operation in progress is set around
+ * each call, so fs_echo_lookup etc. answer as they do for the thread).
+ * For tests, without fs_echo_start. The number of operations performed. */
+size_t fs_echo_drain(struct fs *fs, echo_perform_fn perform, void *ctx);
+
 /* An entry to reply with. ino == 0 is a negative entry (ENOENT). */
 struct fs_entry {
 	uint64_t ino;

@@ -178,6 +178,11 @@ static struct node *node_new(struct node_table *t, enum node_kind kind, uint64_t
 	return n;
 }
 
+struct node *node_new_detached(struct node_table *t, enum node_kind kind)
+{
+	return node_new(t, kind, 0, 0);
+}
+
 /* Free `n` if nothing holds it any more. */
 static void node_maybe_free(struct node_table *t, struct node *n)
 {
@@ -459,6 +464,7 @@ void node_rehome(struct node_table *t, struct node *n, struct entry *from, struc
 		to->made = to->mode_set = false;
 	}
 	from->made = from->mode_set = false;
+	from->removed = true;
 	if (!n)
 		return;
 	if (to->node != n) {
@@ -479,6 +485,7 @@ void node_rehome(struct node_table *t, struct node *n, struct entry *from, struc
 
 void node_made(struct entry *e, enum node_kind kind, int64_t czxid)
 {
+	e->removed = false;
 	e->made = true;
 	e->made_kind = kind;
 	e->made_czxid = czxid;
@@ -515,6 +522,7 @@ void node_gone(struct node_table *t, struct node *n)
 void node_drop(struct node_table *t, struct entry *e)
 {
 	node_unmade(e);     /* gone: a later znode there is not ours */
+	e->removed = true;
 	detach_unlinked(t, e->node);
 	detach_unlinked(t, e->datafile);
 }

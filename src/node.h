@@ -128,6 +128,9 @@ struct entry {
 	unsigned creating;         /* lock: table. creates of this path through this mount
 	                            * in flight: the CREATED event they cause drops no
 	                            * name (node_on_watch) */
+	bool removed;              /* lock: table. this mount deleted or renamed away the
+	                            * znode last (node_drop, node_rehome), and nothing was
+	                            * stored or made here since: its delete raises nothing */
 	int64_t own_mzxid;         /* lock: table. the mzxid of the last value this mount
 	                            * wrote here: its own change raises no event (fsecho.c) */
 	unsigned pending;          /* lock: table. handles of a deferred create: the znode
@@ -212,6 +215,10 @@ void node_set_mode(struct entry *e, unsigned mode, unsigned dflt);
 /* The kernel may hold a stale entry for the name of `e` (a negative one, when
  * a create of it found it made meanwhile): tell it to drop it. Lock held. */
 void node_name_stale(struct node_table *t, struct entry *e);
+
+/* A new inode of `kind` attached to no entry (the kernel is told it only to
+ * be deleted: fsecho.c), freed when the kernel forgets it. NULL on ENOMEM. */
+struct node *node_new_detached(struct node_table *t, enum node_kind kind);
 
 /* The kernel was told that the name of inode `n` is deleted (a remote
  * delete raised on the mount, fsecho.c): detach it, and a directory's `.data`

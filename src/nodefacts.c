@@ -114,6 +114,7 @@ bool node_store(struct node_table *t, struct entry *e, uint64_t epoch, struct zf
 	if (e->epoch != epoch)
 		return false;
 	node_drop_facts(t, e);
+	e->removed = false;
 	if (e->made && e->made_czxid == 0) {
 		e->made_czxid = f->stat.czxid;    /* the incarnation this mount made */
 	} else if (e->made && e->made_czxid != f->stat.czxid) {
