@@ -44,11 +44,12 @@ void forward_state(void *ctx, enum zstate state, bool expired)
 	fs_on_state(ctx, state, expired);
 }
 
-int open_fx(void **state, mode_t umask_, bool ro)
+static int open_with(void **state, mode_t umask_, bool ro, bool echo)
 {
 	struct fs_config cfg = {
 		.base = BASE, .datafile = ".data", .uid = UID, .gid = GID,
 		.umask = umask_, .cache_timeout = TIMEOUT, .ro = ro, .max_size = FX_MAX_SIZE,
+		.remote_events = echo,
 	};
 	struct backend_events ev = { .on_watch = forward_watch, .on_state = forward_state };
 	struct fx *fx = calloc(1, sizeof(*fx));
@@ -62,6 +63,16 @@ int open_fx(void **state, mode_t umask_, bool ro)
 	memback_set_events(fx->m, &ev);
 	*state = fx;
 	return 0;
+}
+
+int open_fx(void **state, mode_t umask_, bool ro)
+{
+	return open_with(state, umask_, ro, false);
+}
+
+int fx_setup_echo(void **state)
+{
+	return open_with(state, 022, false, true);
 }
 
 int fx_setup(void **state)

@@ -38,6 +38,7 @@ int open_fx(void **state, mode_t umask_, bool ro);
 int fx_setup(void **state);
 int fx_setup_umask027(void **state);
 int fx_setup_ro(void **state);
+int fx_setup_echo(void **state);   /* cfg.remote_events (fsecho.c), no thread */
 int fx_teardown(void **state);
 
 /* Create / set BASE/rel with `data` (NULL: empty) behind the mount's back. */
