@@ -29,6 +29,11 @@
  *                                   without, by a second session that holds
  *                                   a data watch (zoo_wget) and gets the
  *                                   value when it fires. Prints "p50 p99" ms.
+ *   inotify PATH N MNTFILE          N changes of PATH by zoo_set; each is
+ *                                   timed from before zoo_set until an
+ *                                   inotify watch of MNTFILE gets
+ *                                   IN_CLOSE_WRITE; the file is then read and
+ *                                   must hold the new value. Prints "p50 p99".
  *
  * Without -s (no ZooKeeper involved):
  *   writefiles DIR N SIZE           N new files DIR/wNNNNN: open(O_CREAT|
@@ -45,6 +50,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <sys/inotify.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -462,9 +470,64 @@ static int cmd_writefiles(char **av)
 	return 0;
 }
 
+/* inotify: remote set until IN_CLOSE_WRITE reaches a watcher of the file */
+static int cmd_inotify(zhandle_t *h, char **av)
+{
+	const char *path = av[0], *mntfile = av[2];
+	int n = atoi(av[1]), fd = inotify_init1(IN_CLOEXEC), i, rc;
+	double *lat = calloc(n, sizeof(double));
+	char val[64], got[4096];
+	char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+
+	if (!lat || fd < 0)
+		die("inotify", 0);
+	if (inotify_add_watch(fd, mntfile, IN_CLOSE_WRITE) < 0)
+		die(mntfile, 0);
+	if (read_file(mntfile, got, sizeof(got)) < 0)    /* known to the kernel */
+		die(mntfile, 0);
+	for (i = 0; i < n; i++) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		bool fired = false;
+
+		snprintf(val, sizeof(val), "inotify %d of %d %ld\n", i, n, (long)getpid());
+		double t0 = now_ms();
+
+		rc = zoo_set(h, path, val, (int)strlen(val), -1);
+		if (rc != ZOK)
+			die(path, rc);
+		while (!fired) {
+			if (poll(&p, 1, 10000) != 1) {
+				fprintf(stderr, "zkbench: no IN_CLOSE_WRITE on %s 10 s after the set\n",
+					mntfile);
+				exit(2);
+			}
+			ssize_t len = read(fd, ev, sizeof(ev));
+
+			for (char *q = ev; len > 0 && q < ev + len;) {
+				struct inotify_event *e = (struct inotify_event *)q;
+
+				fired |= (e->mask & IN_CLOSE_WRITE) != 0;
+				q += sizeof(*e) + e->len;
+			}
+		}
+		lat[i] = now_ms() - t0;
+		if (read_file(mntfile, got, sizeof(got)) < 0 || strcmp(got, val) != 0) {
+			fprintf(stderr, "zkbench: after IN_CLOSE_WRITE %s reads '%s'\n", mntfile, got);
+			exit(2);
+		}
+		nanosleep(&pause, NULL);
+	}
+	qsort(lat, n, sizeof(double), cmp_double);
+	printf("%.3f %.3f\n", lat[(n - 1) / 2], lat[(int)(0.99 * (n - 1) + 0.5)]);
+	close(fd);
+	free(lat);
+	return 0;
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: zkbench -s HOST:PORT populate|get|lsl|create|walk|count|latency ARGS\n"
+	fprintf(stderr, "usage: zkbench -s HOST:PORT populate|get|lsl|create|walk|count|latency|inotify ARGS\n"
 			"       zkbench writefiles DIR N SIZE\n");
 	exit(2);
 }
@@ -508,6 +571,8 @@ int main(int argc, char **argv)
 		rc = cmd_count(h, av);
 	else if (strcmp(cmd, "latency") == 0 && (ac == 2 || ac == 3))
 		rc = cmd_latency(h, hosts, ac, av);
+	else if (strcmp(cmd, "inotify") == 0 && ac == 3)
+		rc = cmd_inotify(h, av);
 	else
 		usage();
 	zookeeper_close(h);
