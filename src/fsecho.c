@@ -242,6 +242,28 @@ static bool is_current(struct fs *fs, enum echo_op_type type, uint64_t parent, c
 	return *path && op->type == type && strcmp(op->path, *path) == 0;
 }
 
+/* Whether the kernel may hold another inode than `ino` for the name of `e`:
+ * the one a lookup or create through this mount gave it since (a newer
+ * znode there). Answering `ino` would make the kernel drop that name, and a
+ * delete would remove it: neither may happen. Table lock held. */
+static bool holds_other(const struct entry *e, uint64_t ino)
+{
+	return e && e->node && e->node->ino != ino && e->node->nlookup > 0;
+}
+
+/* Whether the table knows the znode of `n` to exist as it shows it: then no
+ * delete is raised for it, whatever was planned. Table lock held. */
+static bool still_there(struct fs *fs, const struct node *n, const struct entry *e)
+{
+	struct facts f;
+
+	if (!n || !e || n->entry != e || !e->valid)
+		return false;
+	fs_facts_from_entry(e, &f);
+	return (n->adopt || n->czxid == (uint64_t)e->stat.czxid) &&
+	       n->kind == fs_kind_of(fs, e, &f);
+}
+
 /* Answer a lookup with inode `ino` of entry `e`, if the kernel holds it and
  * it may be deleted (echo_deletable). Table lock held. */
 static int answer_held(struct fs *fs, uint64_t ino, const struct entry *e, struct fs_entry *out)
@@ -249,7 +271,7 @@ static int answer_held(struct fs *fs, uint64_t ino, const struct entry *e, struc
 	struct node *n = node_by_ino(fs->nt, ino);
 
 	memset(out, 0, sizeof(*out));
-	if (!echo_deletable(n, e))
+	if (!echo_deletable(n, e) || holds_other(e, ino) || still_there(fs, n, e))
 		return ENOENT;
 	node_ref(n);
 	out->ino = n->ino;
@@ -307,7 +329,7 @@ int fs_echo_lookup(struct fs *fs, uint64_t parent, const char *name, struct fs_e
 		 * directory's watch gets IN_DELETE (not for what this mount
 		 * removed itself). */
 		e = node_entry(fs->nt, path);
-		if (node_by_ino(fs->nt, op.ino) || !e || e->removed)
+		if (node_by_ino(fs->nt, op.ino) || !e || e->removed || holds_other(e, 0))
 			rc = answer_held(fs, op.ino, e, out);
 		else
 			rc = answer_ghost(fs, op.kind, out);
@@ -352,8 +374,10 @@ int fs_echo_remove(struct fs *fs, uint64_t parent, const char *name)
 
 	node_lock(fs->nt);
 	if (is_current(fs, ECHO_DELETE, parent, name, &op, &path)) {
+		struct entry *e = node_entry(fs->nt, path);
+
 		n = node_by_ino(fs->nt, op.ino);
-		if (echo_deletable(n, node_entry(fs->nt, path))) {
+		if (echo_deletable(n, e) && !holds_other(e, op.ino) && !still_there(fs, n, e)) {
 			n->echoed = true;
 			node_gone(fs->nt, n);
 			rc = 0;

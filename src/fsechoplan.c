@@ -17,6 +17,7 @@
  * twice.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,7 +100,7 @@ static bool shown_name(struct fs *fs, const struct entry *dir, const char *name)
  * held. */
 static void plan_children(struct fs *fs, struct echo_batch *b, const struct entry *e,
 			  char *const *old, size_t nold, char *const *now, size_t nnow,
-			  uint64_t gone_dir)
+			  uint64_t gone_dir, int64_t pzxid)
 {
 	size_t i = 0, j = 0;
 
@@ -124,7 +125,10 @@ static void plan_children(struct fs *fs, struct echo_batch *b, const struct entr
 
 			struct echo_op *o = NULL;
 
-			if (ce && echo_deletable(ce->node, ce))
+			/* Not an incarnation made after the listing was read
+			 * (pzxid: its last change of children). */
+			if (ce && echo_deletable(ce->node, ce) && !ce->node->adopt &&
+			    (int64_t)ce->node->czxid <= pzxid)
 				o = add(b, ECHO_DELETE, path, ce->node->ino, ce->node->kind, true);
 			if (o)
 				o->parent_ino = gone_dir;
@@ -147,7 +151,7 @@ static void plan_item(struct fs *fs, struct echo_batch *b, struct echo_item *it,
 
 	if (rc == ENOENT) {
 		if (it->ino && it->kind == NK_DIR && it->has_base)
-			plan_children(fs, b, e, it->base, it->nbase, NULL, 0, it->ino);
+			plan_children(fs, b, e, it->base, it->nbase, NULL, 0, it->ino, INT64_MAX);
 		if (it->ino)
 			add(b, ECHO_DELETE, it->path, it->ino, it->kind, true);
 		return;
@@ -161,7 +165,8 @@ static void plan_item(struct fs *fs, struct echo_batch *b, struct echo_item *it,
 		/* Gone, or became another kind: what the kernel held in a
 		 * directory is deleted first, as `rm -r` would. */
 		if (it->ino && it->kind == NK_DIR && it->has_base)
-			plan_children(fs, b, e, it->base, it->nbase, NULL, 0, it->ino);
+			plan_children(fs, b, e, it->base, it->nbase, NULL, 0, it->ino,
+				      f->stat.pzxid);
 		if (it->ino)
 			add(b, ECHO_DELETE, it->path, it->ino, it->kind, true);
 		if ((it->ino || (it->evs & EVBIT(ZEV_CREATED))) && node_parent_known(fs->nt, e))
@@ -186,7 +191,8 @@ static void plan_item(struct fs *fs, struct echo_batch *b, struct echo_item *it,
 		char **now = echo_dup_sorted(f->children, f->nchildren, &ok);
 
 		if (ok)
-			plan_children(fs, b, e, it->base, it->nbase, now, f->nchildren, 0);
+			plan_children(fs, b, e, it->base, it->nbase, now, f->nchildren, 0,
+				      f->stat.pzxid);
 		else
 			b->oom = true;
 		echo_free_list(now, ok ? f->nchildren : 0);

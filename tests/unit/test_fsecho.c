@@ -260,6 +260,53 @@ static void test_this_mounts_own_unlink_raises_nothing_more(void **state)
 	assert_string_equal(drain(&k, fx), "");
 }
 
+/* vim's swap file: made, removed and made again through this mount while
+ * the thread's fetch of the directory was in flight. The listing it got
+ * lacks the name, but the inode the kernel holds now is the new one: it
+ * must not be deleted (vim's fsync of it then failed with ENOENT). */
+struct remake {
+	struct fx *fx;
+	struct fs_file *fh;
+	uint64_t ino;
+	bool done;
+};
+
+static void remake_hook(void *ctx, struct memback *m, const char *const *paths, size_t n)
+{
+	struct remake *r = ctx;
+
+	(void)m;
+	(void)paths;
+	(void)n;
+	if (r->done)
+		return;
+	r->done = true;
+	r->fh = creat_(r->fx, ".f.swp", O_RDWR | O_CREAT | O_EXCL, &r->ino);
+}
+
+static void test_a_name_made_again_while_the_listing_was_fetched_is_not_deleted(void **state)
+{
+	struct fx *fx = *state;
+	struct remake r = { .fx = fx };
+	struct kernel k;
+	struct fs_file *fh;
+	uint64_t first;
+
+	fh = creat_(fx, ".f.swp", O_RDWR | O_CREAT | O_EXCL, &first);
+	fs_release(fx->fs, fh);
+	free(list_names(fx, NODE_ROOT_INO));     /* the listing holds .f.swp */
+	assert_int_equal(fs_unlink(fx->fs, NODE_ROOT_INO, ".f.swp", 0), 0);
+	fs_forget(fx->fs, first, 1);
+	memback_set_fetch_hook(fx->m, remake_hook, &r);
+	assert_string_equal(drain(&k, fx), "");
+	memback_set_fetch_hook(fx->m, NULL, NULL);
+	assert_true(r.done);
+	wr(fx, r.fh, "swap", 0);
+	assert_int_equal(fs_flush(fx->fs, r.fh), 0);
+	fs_release(fx->fs, r.fh);
+	assert_value(fx, ".f.swp", "swap");
+}
+
 static void test_a_file_gaining_children_is_deleted_then_created_as_a_directory(void **state)
 {
 	struct fx *fx = *state;
@@ -324,6 +371,9 @@ int main(void)
 			fx_setup_echo, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_this_mounts_own_unlink_raises_nothing_more,
 						fx_setup_echo, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_name_made_again_while_the_listing_was_fetched_is_not_deleted,
+			fx_setup_echo, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_a_file_gaining_children_is_deleted_then_created_as_a_directory,
 			fx_setup_echo, fx_teardown),
