@@ -34,6 +34,17 @@
  *   acl PATH                  the ACL, one "scheme:id:perms" line per entry,
  *                             perms in the order rwcda
  *   setacl PATH PERMS         set the ACL to world:anyone:PERMS (letters of rwcda)
+ *   setloop PATH N MAXGAP_MS  N sets of PATH, one at a time, each waited for,
+ *                             with a random pause of 0..MAXGAP_MS ms after
+ *                             each; value i (1..N) is self-checking:
+ *                             "i:" + (i * 37 % 997 + 1) times the letter
+ *                             'a' + i % 26 + ":i\n" (a cut or mixed read shows);
+ *                             prints the last value's i
+ *   burst DIR NFILES ROUNDS   ROUNDS rounds of sets of DIR/f0000.conf ...
+ *                             (NFILES files, as `fill` names them), pipelined
+ *                             (zoo_aset, up to 1000 in flight), value
+ *                             "rR fFFFF\n"; waits for every completion; prints
+ *                             "sets S ms T" (T: first request to last answer)
  *
  * Exit: 0 success; 1 ZNONODE on exists/get; 2 any other error, with
  * "zkctl: PATH: ZERRORNAME" on stderr. The C client's log is off unless
@@ -468,6 +479,109 @@ static int do_fill(const char *parent, const char *count_s, const char *prefix)
 	return rc == ZOK ? 0 : zfail(parent, rc, 2);
 }
 
+/* setloop's value number i: "i:" + a body whose length and letter depend on
+ * i + ":i\n" (the reloader of test_inotify checks it). */
+static int loop_value(char *buf, size_t cap, long i)
+{
+	int body = (int)(i * 37 % 997 + 1);
+	int n = snprintf(buf, cap, "%ld:", i);
+
+	if (n < 0 || (size_t)n + (size_t)body + 32 > cap)
+		return -1;
+	memset(buf + n, 'a' + (int)(i % 26), (size_t)body);
+	n += body;
+	n += snprintf(buf + n, cap - (size_t)n, ":%ld\n", i);
+	return n;
+}
+
+static int do_setloop(const char *path, const char *n_s, const char *gap_s)
+{
+	char *end;
+	long n = strtol(n_s, &end, 10);
+	long gap;
+	if (*end || n < 1 || n > 1000000 || !gap_s ||
+	    (gap = strtol(gap_s, &end, 10), *end) || gap < 0 || gap > 10000) {
+		fprintf(stderr, "zkctl: setloop: bad N or MAXGAP_MS\n");
+		return 2;
+	}
+	char buf[1100];
+	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+	for (long i = 1; i <= n; i++) {
+		int len = loop_value(buf, sizeof buf, i);
+		int rc = zoo_set(zh, path, buf, len, -1);
+		if (rc != ZOK)
+			return zfail(path, rc, 2);
+		/* a deliberate spacing between the sets, not a synchronisation */
+		long us = gap ? random() % (gap * 1000 + 1) : 0;
+		struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+		while (us && nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+	}
+	printf("%ld\n", n);
+	return fflush(stdout) == 0 ? 0 : sysfail("stdout");
+}
+
+static void burst_done(int rc, const struct Stat *st, const void *data)
+{
+	(void)st;
+	fill_done(rc, NULL, data);
+}
+
+static int do_burst(const char *dir, const char *nfiles_s, const char *rounds_s)
+{
+	char *end;
+	long nfiles = strtol(nfiles_s, &end, 10);
+	long rounds;
+	if (*end || nfiles < 1 || nfiles > 100000 || !rounds_s ||
+	    (rounds = strtol(rounds_s, &end, 10), *end) || rounds < 1 || rounds > 10000) {
+		fprintf(stderr, "zkctl: burst: bad NFILES or ROUNDS\n");
+		return 2;
+	}
+	size_t lp = strlen(dir);
+	char *path = malloc(lp + 32);
+	if (!path)
+		return sysfail("malloc");
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = ZOK;
+	long sent = 0;
+	for (long r = 0; r < rounds && rc == ZOK; r++) {
+		for (long f = 0; f < nfiles && rc == ZOK; f++) {
+			char data[32];
+			snprintf(path, lp + 32, "%s/f%04ld.conf", dir, f);
+			int len = snprintf(data, sizeof data, "r%ld f%04ld\n", r, f);
+			if (fill_wait(1000) != 0) {
+				rc = ZOPERATIONTIMEOUT;
+				break;
+			}
+			pthread_mutex_lock(&mu);
+			fill_pending++;
+			pthread_mutex_unlock(&mu);
+			rc = zoo_aset(zh, path, data, len, -1, burst_done, NULL);
+			if (rc != ZOK) {
+				pthread_mutex_lock(&mu);
+				fill_pending--;
+				pthread_mutex_unlock(&mu);
+			} else {
+				sent++;
+			}
+		}
+	}
+	if (fill_wait(0) != 0 && rc == ZOK)
+		rc = ZOPERATIONTIMEOUT;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pthread_mutex_lock(&mu);
+	if (rc == ZOK)
+		rc = fill_err;
+	pthread_mutex_unlock(&mu);
+	free(path);
+	if (rc != ZOK)
+		return zfail(dir, rc, 2);
+	printf("sets %ld ms %ld\n", sent,
+	       (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	return fflush(stdout) == 0 ? 0 : sysfail("stdout");
+}
+
 static int do_acl(const char *path)
 {
 	struct ACL_vector acl = {0, NULL};
@@ -546,7 +660,8 @@ static void usage(void)
 		"  create PATH [DATA] | create-null PATH | create-eph PATH [DATA] [-- hold]\n"
 		"  set PATH DATA | set-file PATH FILE | get PATH | stat PATH | ls PATH\n"
 		"  exists PATH | rm PATH | rmr PATH | mkpath PATH\n"
-		"  tree PATH | fill PATH COUNT [PREFIX] | acl PATH | setacl PATH PERMS\n");
+		"  tree PATH | fill PATH COUNT [PREFIX] | acl PATH | setacl PATH PERMS\n"
+		"  setloop PATH N MAXGAP_MS | burst DIR NFILES ROUNDS\n");
 }
 
 int main(int argc, char **argv)
@@ -571,8 +686,10 @@ int main(int argc, char **argv)
 	const char *arg = nargs >= 3 ? argv[optind + 2] : NULL;
 	const char *arg2 = nargs >= 4 ? argv[optind + 3] : NULL;
 	int setter = !strcmp(cmd, "set") || !strcmp(cmd, "set-file") ||
-		     !strcmp(cmd, "fill") || !strcmp(cmd, "setacl");
-	int maxargs = !strcmp(cmd, "fill") ? 4 :
+		     !strcmp(cmd, "fill") || !strcmp(cmd, "setacl") ||
+		     !strcmp(cmd, "setloop") || !strcmp(cmd, "burst");
+	int maxargs = !strcmp(cmd, "fill") || !strcmp(cmd, "setloop") ||
+		      !strcmp(cmd, "burst") ? 4 :
 		      setter || !strcmp(cmd, "create") || !strcmp(cmd, "create-eph") ? 3 : 2;
 	if (!strcmp(cmd, "create-eph")) {
 		/* an optional trailing "-- hold" (it always holds) */
@@ -658,6 +775,10 @@ int main(int argc, char **argv)
 		r = do_tree(path);
 	else if (!strcmp(cmd, "fill"))
 		r = do_fill(path, arg, arg2 ? arg2 : "f");
+	else if (!strcmp(cmd, "setloop"))
+		r = do_setloop(path, arg, arg2);
+	else if (!strcmp(cmd, "burst"))
+		r = do_burst(path, arg, arg2);
 	else if (!strcmp(cmd, "acl"))
 		r = do_acl(path);
 	else if (!strcmp(cmd, "setacl"))
