@@ -1,6 +1,6 @@
 /*
- * fsops_int — what the fs files (fs.c, fsops.c, fsfile.c, fscommit.c,
- * fsdir.c, fsname.c, fsxattr.c, vfile.c) share and nobody else sees: the
+ * fsops_int — what the fs files (fs.c, fsreval.c, fsops.c, fsfile.c,
+ * fscommit.c, fsdir.c, fsname.c, fsxattr.c, vfile.c) share and nobody else sees: the
  * filesystem object, the facts of one request (read only through fs_refresh,
  * fs_node_facts, fs_child and fs_settle), the helpers that turn them into
  * attributes, and the commits.
@@ -11,8 +11,33 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "cancel.h"
 #include "fsops.h"
 #include "vfile.h"
+
+struct fs;
+
+/* What a change found by the revalidation is handed to: fs_on_watch, given
+ * by fs.c (a change found is a watch event that the expiry swallowed). */
+typedef void (*fs_change_fn)(struct fs *fs, enum zevent ev, const char *path);
+
+/* The revalidation of what an expired session left stale (fsreval.c): its
+ * thread and what wakes it. */
+struct fs_reval {
+	fs_change_fn change;      /* const */
+	pthread_mutex_t mu;
+	pthread_cond_t cond;      /* mu: wanted, stop, and the end of a pass */
+	pthread_t thread;         /* started */
+	bool started;             /* mu: fs_start made the thread */
+	bool stop;                /* mu: fs_detach or fs_stop: no pass any more */
+	bool wanted;              /* mu: CONNECTED since the last pass began */
+	bool running;             /* mu: a pass is under way */
+	unsigned gen;             /* mu: expiries so far; a pass ends at the next */
+	struct fs_reval_stats stats; /* mu: what the passes did */
+	struct cancel cx;         /* the thread's current token: fired at stop, it
+	                           * ends the fetch in flight (cancel.h) */
+	pthread_mutex_t join_mu;  /* one fs_stop joins, the others wait for it */
+};
 
 struct fs {
 	struct fs_config cfg;     /* const; strings owned */
@@ -26,6 +51,7 @@ struct fs {
 	                           * those the kernel never released) */
 	struct readlog *reads;    /* has its own lock: which process read which
 	                           * version (readlog.h), for rename's check */
+	struct fs_reval reval;    /* has its own lock */
 };
 
 /* What is known of one znode for the length of one request: borrowed from the
@@ -176,6 +202,22 @@ int fs_writers_take(struct fs *fs, struct node *n, struct fs_writers *w);
  * their next conditional commit fails with ESTALE. No table lock held. */
 void fs_writers_release(struct fs *fs, struct fs_writers *w, bool moved, int32_t from,
 			int32_t to);
+
+/* ---- revalidation after an expiry (fsreval.c, under fs.c) ---- */
+
+/* Set up and tear down fs->reval (no thread yet: fs_start); `change` gets
+ * each change a pass finds. 0 or an errno. */
+int fs_reval_init(struct fs *fs, fs_change_fn change);
+void fs_reval_destroy(struct fs *fs);
+/* The session expired (the node table has marked its facts stale): a pass
+ * under way ends after its current batch. Backend event thread; no wait. */
+void fs_reval_expired(struct fs *fs);
+/* CONNECTED: a pass revalidates what is stale (if anything). Backend event
+ * thread; no wait. */
+void fs_reval_connected(struct fs *fs);
+/* No pass any more, and the one under way gives up (fs_detach). Any thread;
+ * no wait. */
+void fs_reval_end(struct fs *fs);
 
 /* Milliseconds since the epoch (CLOCK_REALTIME). */
 int64_t fs_now_ms(void);

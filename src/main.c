@@ -65,7 +65,9 @@ static void on_state(void *ctx, enum zstate state, bool expired)
 	struct daemon *d = ctx;
 
 	if (expired)
-		log_warn("session expired: every cached fact dropped, a new session follows");
+		log_warn("session expired: the cached facts are kept and served until they are "
+			 "revalidated on the new session that follows (changes found then are "
+			 "invalidated)");
 	if (fs_on_state(d->fs, state, expired))
 		notify_touch_state(d->nq);
 }
@@ -91,6 +93,7 @@ static void on_detached(void *ctx)
 		 "open", d->mountpoint);
 	fs_detach(d->fs);
 	zk_stop_waiting(d->zk);
+	fs_stop(d->fs);           /* no revalidation: its fetch gives up at once */
 	notify_stop(d->nq);       /* nothing to invalidate or touch any more */
 }
 
@@ -285,6 +288,12 @@ static int start(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the notify thread: %s", strerror(rc));
 		return -1;
 	}
+	rc = fs_start(d->fs);     /* after fork(): the revalidation's thread */
+	if (rc) {
+		fuse_session_unmount(d->se);
+		snprintf(err, errlen, "cannot start the revalidation thread: %s", strerror(rc));
+		return -1;
+	}
 	rc = mountwatch_start(d->mountpoint, "fuse.zkfs", on_detached, d, &d->mw);
 	if (rc)
 		log_warn("%s: cannot watch the mount table (%s): `umount -l` will not end "
@@ -405,6 +414,7 @@ static void teardown(struct daemon *d, bool mounted)
 		fuse_session_unmount(d->se);
 	if (d->nq)
 		notify_join(d->nq);
+	fs_stop(d->fs);           /* its thread calls the backend: before zk_free */
 	zk_free(d->zk);           /* closes the session: ephemeral nodes go */
 	if (d->se)
 		fuse_session_destroy(d->se);
