@@ -105,17 +105,17 @@ void fs_on_rejected(struct fs *fs)
 bool fs_on_state(struct fs *fs, enum zstate state, bool expired)
 {
 	struct timespec now;
+	bool changed;
 
 	if (expired) {
 		node_on_expired(fs->nt);      /* kept, served, stale */
 		fs_reval_expired(fs);
 	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	changed = virt_set_state(&fs->virt, state, &now);
+	if (changed)
+		events_push(fs->events, state);
 	if (state == ZS_CONNECTED)
 		fs_reval_connected(fs);       /* revalidate what is stale */
-	clock_gettime(CLOCK_REALTIME, &now);
-	if (!virt_set_state(&fs->virt, state, &now))
-		return false;
-	events_push(fs->events, state);
-	return true;
+	return changed;
 }
-
