@@ -219,6 +219,24 @@ void fs_reval_connected(struct fs *fs);
  * no wait. */
 void fs_reval_end(struct fs *fs);
 
+/* What a fetch of a stale entry showed (fs_reval_judge). */
+enum fs_reval_outcome {
+	FS_REVAL_UNCHANGED,  /* as cached: the facts are current again */
+	FS_REVAL_CHANGED,    /* fs_on_watch was called for each change; the
+	                      * fetched facts are stored unless another event
+	                      * came meanwhile */
+	FS_REVAL_SKIPPED,    /* not stale any more, or its epoch moved: an event,
+	                      * a drop, a refetch or an expiry dealt with it */
+	FS_REVAL_FAILED,     /* the answer is an error: still stale */
+};
+/* Judge `f`, the answer (0 or ENOENT, else FAILED) of a fetch of pinned
+ * entry `e` that began at `epoch`, against its stale facts: the
+ * revalidation's comparison (fsreval.c), for its passes and for fs_refresh.
+ * *nev gets the number of fs_on_watch calls. Table lock held on entry and
+ * return, dropped while fs_on_watch runs. `f` keeps what was not stored. */
+enum fs_reval_outcome fs_reval_judge(struct fs *fs, struct entry *e, uint64_t epoch,
+				     struct zfetch *f, size_t *nev);
+
 /* Milliseconds since the epoch (CLOCK_REALTIME). */
 int64_t fs_now_ms(void);
 

@@ -25,6 +25,12 @@
  *      stored if nothing else moved the epoch in between (otherwise the
  *      next access fetches again).
  *
+ * A request that needs a stale fact while CONNECTED does not wait for the
+ * pass: fs_refresh fetches it and judges it the same way (fs_reval_judge),
+ * so that what is read after CONNECTED is current (a write through this
+ * mount raises no event on a path the new session does not watch yet) and a
+ * change still raises its events once, whichever of the two finds it first.
+ *
  * A batch that fails (connection lost for longer than the backend's timeout,
  * EINTR at stop), another expiry or a stop ends the pass: what it did not
  * reach stays stale, still served, and the next CONNECTED starts a new pass.
@@ -161,36 +167,30 @@ static size_t changes(const struct entry *e, struct zfetch *f, enum zevent ev[2]
 	return n;
 }
 
-/* What the pass did with one path. */
-enum outcome { OUT_UNCHANGED, OUT_CHANGED, OUT_SKIPPED, OUT_FAILED };
-
 /*
  * Judge the answer `f` for pinned entry `e`, whose epoch was `epoch` before
- * the fetch. *nev gets the number of fs_on_watch calls made. No lock held.
+ * the fetch (fsops_int.h). Lock held on entry and return, dropped while
+ * fs_on_watch runs. A change is claimed (no longer stale) before the lock is
+ * dropped, so that the pass and a request judging the same path at once
+ * raise its events once.
  */
-static enum outcome judge(struct fs *fs, struct entry *e, uint64_t epoch, struct zfetch *f,
-			  size_t *nev)
+enum fs_reval_outcome fs_reval_judge(struct fs *fs, struct entry *e, uint64_t epoch,
+				     struct zfetch *f, size_t *nev)
 {
 	enum zevent ev[2];
 	size_t n;
 
 	*nev = 0;
-	node_lock(fs->nt);
-	if (e->epoch != epoch || !e->stale) {
-		node_unlock(fs->nt);
-		return OUT_SKIPPED;   /* an event, a drop or an expiry came first */
-	}
+	if (e->epoch != epoch || !e->stale)
+		return FS_REVAL_SKIPPED;   /* an event, a drop or an expiry came first */
 	if (f->err && f->err != ENOENT) {
-		node_unlock(fs->nt);
 		log_debug("%s: not revalidated (%s): still stale", e->path, strerror(f->err));
-		return OUT_FAILED;
+		return FS_REVAL_FAILED;
 	}
 	n = changes(e, f, ev);
-	if (n == 0) {
-		node_revalidated(fs->nt, e);   /* the fetch watches it again */
-		node_unlock(fs->nt);
-		return OUT_UNCHANGED;
-	}
+	node_revalidated(fs->nt, e);   /* the fetch watches it again */
+	if (n == 0)
+		return FS_REVAL_UNCHANGED;
 	node_unlock(fs->nt);
 	for (size_t i = 0; i < n; i++) {
 		log_debug("%s: changed while the session was gone: event %d", e->path,
@@ -198,17 +198,16 @@ static enum outcome judge(struct fs *fs, struct entry *e, uint64_t epoch, struct
 		fs->reval.change(fs, ev[i], e->path);   /* fs_on_watch */
 	}
 	*nev = n;
+	node_lock(fs->nt);
 	/* Each fs_on_watch moved the epoch once: if nothing else did, the
 	 * fetched facts are current, and their watches are set. */
-	node_lock(fs->nt);
 	if (e->epoch == epoch + n) {
 		if (f->err == ENOENT)
 			node_store_absent(fs->nt, e, e->epoch);
 		else if (!f->noread)
 			node_store(fs->nt, e, e->epoch, f);
 	}
-	node_unlock(fs->nt);
-	return OUT_CHANGED;
+	return FS_REVAL_CHANGED;
 }
 
 /* ---- a pass ---- */
@@ -242,19 +241,19 @@ static int run_batch(struct fs *fs, char **paths, size_t n, struct fs_reval_stat
 	node_unlock(fs->nt);
 	if (m > 0)
 		rc = fs->be.ops->fetch(fs->be.impl, ask, m, FETCH_DATA | FETCH_CHILDREN, out);
+	node_lock(fs->nt);
 	for (size_t i = 0; i < m && rc == 0; i++) {
 		size_t nev;
 
-		switch (judge(fs, ents[i], epochs[i], &out[i], &nev)) {
-		case OUT_UNCHANGED: st->unchanged++; break;
-		case OUT_CHANGED:   st->changed++; break;
-		case OUT_SKIPPED:   st->skipped++; break;
-		case OUT_FAILED:    st->failed++; break;
+		switch (fs_reval_judge(fs, ents[i], epochs[i], &out[i], &nev)) {
+		case FS_REVAL_UNCHANGED: st->unchanged++; break;
+		case FS_REVAL_CHANGED:   st->changed++; break;
+		case FS_REVAL_SKIPPED:   st->skipped++; break;
+		case FS_REVAL_FAILED:    st->failed++; break;
 		}
 		st->events += nev;
 		st->paths++;
 	}
-	node_lock(fs->nt);
 	for (size_t i = 0; i < m; i++)
 		entry_unpin(ents[i]);
 	node_unlock(fs->nt);

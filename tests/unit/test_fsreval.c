@@ -5,7 +5,8 @@
  * stays cached and is watched again, what changed gets one fs_on_watch per
  * kind of change, and what an event or a request dealt with meanwhile is left
  * alone. A pass that cannot finish leaves the rest stale for the next
- * CONNECTED.
+ * CONNECTED; meanwhile a request reads a stale path anew (judged as a pass
+ * would) unless the servers are away.
  *
  * The expiry is memback_expire (every watch forgotten, then LOST, expired);
  * the new session is fs_on_state(ZS_CONNECTED), after which fs_reval_wait
@@ -564,7 +565,92 @@ static void test_stop_is_idempotent_and_ends_the_passes(void **state)
 	assert_true(fs_on_state(fx->fs, ZS_CONNECTED, false));
 	fs_reval_wait(fx->fs, &st);        /* no thread: at once */
 	assert_true(stale(fx) > 0);
-	assert_content(fx, f, "v1");       /* served, stale */
+	assert_content(fx, f, "v1");       /* a request still revalidates what it reads */
+}
+
+/* ---- requests while CONNECTED, before a pass has reached a path ---- */
+
+/* CONNECTED with the facts of f.txt (read as "v1") still stale: its pass
+ * failed, and the servers are back. */
+static uint64_t stale_while_connected(struct fx *fx)
+{
+	struct fs_reval_stats st;
+	uint64_t f;
+
+	mk(fx, "f.txt", "v1", false);
+	mk(fx, "g.txt", "g1", false);
+	f = lookup(fx, NODE_ROOT_INO, "f.txt");
+	assert_content(fx, f, "v1");
+	assert_content(fx, lookup(fx, NODE_ROOT_INO, "g.txt"), "g1");
+	first_session(fx);
+	expire(fx);
+	memback_set_down(fx->m, true);
+	st = reconnect(fx);
+	assert_int_equal(st.given_up, 1);
+	memback_set_down(fx->m, false);
+	assert_true(stale(fx) >= 2);
+	return f;
+}
+
+static void test_a_request_while_CONNECTED_reads_a_stale_path_anew(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_reval_stats st;
+	size_t calls;
+	uint64_t f;
+
+	f = stale_while_connected(fx);
+	set(fx, "f.txt", "v2");            /* no watch on the new session yet */
+	calls = fetches(fx);
+	assert_content(fx, f, "v2");
+	assert_int_equal(fetches(fx), calls + 1);
+	/* Found changed by the request: the same event the pass would raise. */
+	assert_int_equal(events_for("f.txt", ZEV_CHANGED), 1);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(count_inode(&fx->sink, f), 1);
+	assert_content(fx, f, "v2");       /* cached now, and watched */
+	assert_int_equal(fetches(fx), calls + 1);
+	assert_int_equal(watches(fx, "f.txt"), MEMBACK_W_DATA | MEMBACK_W_CHILD);
+
+	/* The next pass leaves it alone, and confirms the rest. */
+	assert_true(fs_on_state(fx->fs, ZS_SUSPENDED, false));
+	st = reconnect(fx);
+	assert_int_equal(st.changed, 0);
+	assert_true(st.unchanged >= 1);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(stale(fx), 0);
+}
+
+static void test_a_write_through_the_mount_to_a_stale_path_is_read_back(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_file *fh;
+	uint64_t f;
+
+	f = stale_while_connected(fx);
+	fh = wopen(fx, f, O_WRONLY | O_TRUNC);
+	wr(fx, fh, "mine", 0);
+	assert_int_equal(fs_flush(fx->fs, fh), 0);
+	fs_release(fx->fs, fh);
+	assert_value(fx, "f.txt", "mine");
+	assert_content(fx, f, "mine");
+	assert_int_equal(seen.n, 0);       /* it was as cached when opened */
+}
+
+static void test_a_stale_fact_is_served_if_the_servers_went_away_again(void **state)
+{
+	struct fx *fx = *state;
+	struct fs_entry e;
+	uint64_t f;
+
+	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "absent", &e), ENOENT);
+	f = stale_while_connected(fx);
+	memback_set_down(fx->m, true);     /* CONNECTED, but no answer (EIO) */
+	assert_content(fx, f, "v1");
+	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "absent", &e), ENOENT);
+	assert_true(e.entry_timeout > 0);
+	assert_true(stale(fx) >= 3);
+	assert_int_equal(fx->sink.n, 0);
 }
 
 int main(void)
@@ -584,6 +670,9 @@ int main(void)
 		T(test_a_failed_pass_leaves_the_facts_stale_for_the_next_CONNECTED),
 		T(test_another_expiry_during_a_pass_restarts_it),
 		T(test_stop_is_idempotent_and_ends_the_passes),
+		T(test_a_request_while_CONNECTED_reads_a_stale_path_anew),
+		T(test_a_write_through_the_mount_to_a_stale_path_is_read_back),
+		T(test_a_stale_fact_is_served_if_the_servers_went_away_again),
 	};
 #undef T
 
