@@ -87,7 +87,9 @@ void fs_detach(struct fs *fs);
  * changed; children: child), and the fetched facts are cached. A path with an
  * event of its own meanwhile is left to that event. A pass that cannot finish
  * (connection lost, timeout) leaves the rest stale for the next CONNECTED;
- * another expiry restarts it. */
+ * another expiry restarts it. A request that needs a stale fact while
+ * CONNECTED reads it anew and compares it the same way (fs_refresh); while
+ * no server answers, stale facts are served. */
 void fs_on_watch(struct fs *fs, enum zevent ev, const char *path);
 bool fs_on_state(struct fs *fs, enum zstate state, bool expired);
 void fs_on_rejected(struct fs *fs);
