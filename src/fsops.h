@@ -100,7 +100,7 @@ void fs_on_rejected(struct fs *fs);
  * (cancel.h). Call fs_stop before the backend is freed; fs_free calls it too.
  * Any thread but the backend's event thread; NULL, a thread never started or
  * already stopped: nothing. Without the thread, facts an expiry left stay
- * stale: served, never watched again. */
+ * stale until a request reads them while CONNECTED. */
 int fs_start(struct fs *fs);
 void fs_stop(struct fs *fs);
 
@@ -111,7 +111,8 @@ struct fs_reval_stats {
 	size_t unchanged;   /* found as cached: watched again, kept */
 	size_t changed;     /* found changed: fs_on_watch called */
 	size_t events;      /* fs_on_watch calls */
-	size_t skipped;     /* an event or a drop came first: left to it */
+	size_t skipped;     /* an event, a drop, a request or another expiry
+	                     * came first: left to it */
 	size_t failed;      /* answered with an error: still stale */
 	size_t given_up;    /* passes ended early (connection, timeout, expiry,
 	                     * stop); their rest is still stale */

@@ -1,9 +1,9 @@
 /*
- * fsops_int — what the fs files (fs.c, fsreval.c, fsops.c, fsfile.c,
- * fscommit.c, fsdir.c, fsname.c, fsxattr.c, vfile.c) share and nobody else sees: the
- * filesystem object, the facts of one request (read only through fs_refresh,
- * fs_node_facts, fs_child and fs_settle), the helpers that turn them into
- * attributes, and the commits.
+ * fsops_int — what the fs files (fs.c, fsops.c, fsreval.c, fsfile.c,
+ * fscommit.c, fsdir.c, fsname.c, fsxattr.c, vfile.c) share and nobody else
+ * sees: the filesystem object, the facts of one request (read only through
+ * fs_refresh, fs_node_facts, fs_child and fs_settle), the helpers that turn
+ * them into attributes, the commits, and the revalidation after an expiry.
  */
 #ifndef ZKFS_FSOPS_INT_H
 #define ZKFS_FSOPS_INT_H
@@ -14,8 +14,6 @@
 #include "cancel.h"
 #include "fsops.h"
 #include "vfile.h"
-
-struct fs;
 
 /* What a change found by the revalidation is handed to: fs_on_watch, given
  * by fs.c (a change found is a watch event that the expiry swallowed). */
@@ -203,7 +201,7 @@ int fs_writers_take(struct fs *fs, struct node *n, struct fs_writers *w);
 void fs_writers_release(struct fs *fs, struct fs_writers *w, bool moved, int32_t from,
 			int32_t to);
 
-/* ---- revalidation after an expiry (fsreval.c, under fs.c) ---- */
+/* ---- revalidation after an expiry (fsreval.c, under fs.c and fsops.c) ---- */
 
 /* Set up and tear down fs->reval (no thread yet: fs_start); `change` gets
  * each change a pass finds. 0 or an errno. */
