@@ -2,7 +2,8 @@
  * fs — the filesystem object (fsops.h): its creation and end, and what the
  * backend's events do to it. Above the other fs files: the end frees the
  * handles still open (fsfile.c); an event goes to the node table with the
- * mapping's judgement of what it changes (fsops.c).
+ * mapping's judgement of what it changes (fsops.c); an expiry and the next
+ * CONNECTED go to the revalidation (fsreval.c).
  */
 #include "fsops.h"
 
@@ -30,6 +31,10 @@ struct fs *fs_new(const struct fs_config *cfg, struct backend be, notice_fn sink
 
 	if (!fs)
 		return NULL;
+	if (fs_reval_init(fs, fs_on_watch) != 0) {
+		free(fs);
+		return NULL;
+	}
 	fs->cfg = *cfg;
 	fs->cfg.base = strdup(cfg->base);
 	fs->cfg.datafile = strdup(cfg->datafile);
@@ -54,6 +59,7 @@ void fs_free(struct fs *fs)
 	if (!fs)
 		return;
 	fs_echo_free(fs);         /* its thread uses the table */
+	fs_reval_destroy(fs);         /* its thread uses the table and the backend */
 	while (fs->files)             /* open when the mount ended: commit nothing */
 		fs_discard(fs, fs->files);
 	pthread_mutex_destroy(&fs->files_mu);
@@ -86,6 +92,7 @@ void fs_detach(struct fs *fs)
 	atomic_store(&fs->detached, true);
 	events_end(fs->events);
 	fs_echo_stop(fs);
+	fs_reval_end(fs);
 }
 
 void fs_on_watch(struct fs *fs, enum zevent ev, const char *path)
@@ -101,14 +108,18 @@ void fs_on_rejected(struct fs *fs)
 bool fs_on_state(struct fs *fs, enum zstate state, bool expired)
 {
 	struct timespec now;
+	bool changed;
 
-	if (expired)
-		node_on_expired(fs->nt);
+	if (expired) {
+		node_on_expired(fs->nt);      /* kept, served, stale */
+		fs_reval_expired(fs);
+	}
 	fs_echo_state(fs, state);
 	clock_gettime(CLOCK_REALTIME, &now);
-	if (!virt_set_state(&fs->virt, state, &now))
-		return false;
-	events_push(fs->events, state);
-	return true;
+	changed = virt_set_state(&fs->virt, state, &now);
+	if (changed)
+		events_push(fs->events, state);
+	if (state == ZS_CONNECTED)
+		fs_reval_connected(fs);       /* revalidate what is stale */
+	return changed;
 }
-

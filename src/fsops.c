@@ -194,39 +194,65 @@ int fs_settle(struct fs *fs, struct entry *e, uint64_t epoch, struct zfetch *f, 
 	return 0;
 }
 
+/* The cached facts of `e` (valid or absent) into `out`: 0 or ENOENT. */
+static int from_cache(struct fs *fs, struct entry *e, struct facts *out)
+{
+	node_touch(fs->nt, e);
+	if (e->absent) {
+		out->cached = true;
+		return ENOENT;
+	}
+	fs_facts_from_entry(e, out);
+	return 0;
+}
+
 /* Make the facts of `e` current. Lock held on entry and on return; dropped
- * during a round trip. ENOENT with out->cached: the absence is watched. */
+ * during a round trip. ENOENT with out->cached: the absence is watched.
+ * Facts an expiry left stale (node.h) are served as they are while no server
+ * is at hand; once CONNECTED they are read anew and judged as the
+ * revalidation would (fs_reval_judge: a change raises its events), and
+ * served still if the servers went away again meanwhile (EIO). */
 int fs_refresh(struct fs *fs, struct entry *e, struct zfetch *f, struct facts *out)
 {
 	const char *path = e->path;
+	bool anew = e->stale && virt_state(&fs->virt) == ZS_CONNECTED;
 	uint64_t epoch;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (e->valid) {
-		node_touch(fs->nt, e);
-		fs_facts_from_entry(e, out);
-		return 0;
-	}
+	if (e->valid && !anew)
+		return from_cache(fs, e, out);
 	if (fs_entry_pending(e)) {
 		out->stat.ctime_ms = out->stat.mtime_ms = e->pending_ms;
 		out->data = zdata_empty();
 		out->pending = true;
 		return 0;
 	}
-	if (e->absent) {
-		node_touch(fs->nt, e);
-		out->cached = true;
-		return ENOENT;
-	}
+	if (e->absent && !anew)
+		return from_cache(fs, e, out);
 	epoch = e->epoch;
 	entry_pin(e);
 	node_unlock(fs->nt);
 	rc = fs->be.ops->fetch(fs->be.impl, &path, 1, FETCH_DATA | FETCH_CHILDREN, f);
 	node_lock(fs->nt);
 	entry_unpin(e);
+	if (rc == EIO && e->stale && e->epoch == epoch)
+		return from_cache(fs, e, out);
 	if (rc)
 		return rc;
+	if (anew) {
+		size_t nev;
+
+		entry_pin(e);     /* the lock is dropped during the events */
+		fs_reval_judge(fs, e, epoch, f, &nev);
+		entry_unpin(e);
+		if ((e->valid || e->absent) && !e->stale)
+			return from_cache(fs, e, out);   /* confirmed, or stored */
+		if (f->err && f->err != ENOENT)
+			return f->err;
+		/* Dropped by an event meanwhile: this answer, not cached. */
+		return fs_settle(fs, e, epoch, f, false, out);
+	}
 	return fs_settle(fs, e, epoch, f, true, out);
 }
 

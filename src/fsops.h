@@ -77,7 +77,21 @@ struct events *fs_events(struct fs *fs);
 void fs_detach(struct fs *fs);
 
 /* Backend events (backend.h thread rules). fs_on_state returns true when the
- * state of `.state` changed, so that the caller can announce it. */
+ * state of `.state` changed, so that the caller can announce it.
+ *
+ * After an expiry (fs_on_state with `expired`) the facts the node table held
+ * are kept and served as while SUSPENDED (node_on_expired), and at the next
+ * CONNECTED the fs's own thread (fs_start) revalidates them: it fetches the
+ * stale paths in pipelined batches (which watches them on the new session)
+ * and compares each answer with the cached facts. What is unchanged stays
+ * cached; what changed gets fs_on_watch, once per kind of change, as if its
+ * watch had fired (created, deleted, a new incarnation: deleted; data:
+ * changed; children: child), and the fetched facts are cached. A path with an
+ * event of its own meanwhile is left to that event. A pass that cannot finish
+ * (connection lost, timeout) leaves the rest stale for the next CONNECTED;
+ * another expiry restarts it. A request that needs a stale fact while
+ * CONNECTED reads it anew and compares it the same way (fs_refresh); while
+ * no server answers, stale facts are served. */
 void fs_on_watch(struct fs *fs, enum zevent ev, const char *path);
 bool fs_on_state(struct fs *fs, enum zstate state, bool expired);
 void fs_on_rejected(struct fs *fs);
@@ -122,6 +136,32 @@ typedef int (*echo_perform_fn)(void *ctx, enum echo_op_type type, const char *re
  * each call, so fs_echo_lookup etc. answer as they do for the thread).
  * For tests, without fs_echo_start. The number of operations performed. */
 size_t fs_echo_drain(struct fs *fs, echo_perform_fn perform, void *ctx);
+/* The fs's own thread, the revalidation's (above). fs_new makes no thread
+ * (it may run before fork()): fs_start starts it, 0 or an errno (EALREADY).
+ * fs_stop ends it and waits for it: a fetch it has in flight gives up at once
+ * (cancel.h). Call fs_stop before the backend is freed; fs_free calls it too.
+ * Any thread but the backend's event thread; NULL, a thread never started or
+ * already stopped: nothing. Without the thread, facts an expiry left stay
+ * stale until a request reads them while CONNECTED. */
+int fs_start(struct fs *fs);
+void fs_stop(struct fs *fs);
+
+/* What the revalidation passes did so far (the log's summary, and tests). */
+struct fs_reval_stats {
+	size_t passes;      /* passes ended (finished or given up) */
+	size_t paths;       /* stale paths fetched */
+	size_t unchanged;   /* found as cached: watched again, kept */
+	size_t changed;     /* found changed: fs_on_watch called */
+	size_t events;      /* fs_on_watch calls */
+	size_t skipped;     /* an event, a drop, a request or another expiry
+	                     * came first: left to it */
+	size_t failed;      /* answered with an error: still stale */
+	size_t given_up;    /* passes ended early (connection, timeout, expiry,
+	                     * stop); their rest is still stale */
+};
+/* Wait until no pass is wanted or under way (at once without the thread),
+ * then copy the counts into *st (NULL: no copy). For tests. */
+void fs_reval_wait(struct fs *fs, struct fs_reval_stats *st);
 
 /* An entry to reply with. ino == 0 is a negative entry (ENOENT). */
 struct fs_entry {

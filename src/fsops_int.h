@@ -1,9 +1,9 @@
 /*
- * fsops_int — what the fs files (fs.c, fsops.c, fsfile.c, fscommit.c,
- * fsdir.c, fsname.c, fsxattr.c, vfile.c) share and nobody else sees: the
- * filesystem object, the facts of one request (read only through fs_refresh,
- * fs_node_facts, fs_child and fs_settle), the helpers that turn them into
- * attributes, and the commits.
+ * fsops_int — what the fs files (fs.c, fsops.c, fsreval.c, fsfile.c,
+ * fscommit.c, fsdir.c, fsname.c, fsxattr.c, vfile.c) share and nobody else
+ * sees: the filesystem object, the facts of one request (read only through
+ * fs_refresh, fs_node_facts, fs_child and fs_settle), the helpers that turn
+ * them into attributes, the commits, and the revalidation after an expiry.
  */
 #ifndef ZKFS_FSOPS_INT_H
 #define ZKFS_FSOPS_INT_H
@@ -11,8 +11,31 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "cancel.h"
 #include "fsops.h"
 #include "vfile.h"
+
+/* What a change found by the revalidation is handed to: fs_on_watch, given
+ * by fs.c (a change found is a watch event that the expiry swallowed). */
+typedef void (*fs_change_fn)(struct fs *fs, enum zevent ev, const char *path);
+
+/* The revalidation of what an expired session left stale (fsreval.c): its
+ * thread and what wakes it. */
+struct fs_reval {
+	fs_change_fn change;      /* const */
+	pthread_mutex_t mu;
+	pthread_cond_t cond;      /* mu: wanted, stop, and the end of a pass */
+	pthread_t thread;         /* started */
+	bool started;             /* mu: fs_start made the thread */
+	bool stop;                /* mu: fs_detach or fs_stop: no pass any more */
+	bool wanted;              /* mu: CONNECTED since the last pass began */
+	bool running;             /* mu: a pass is under way */
+	unsigned gen;             /* mu: expiries so far; a pass ends at the next */
+	struct fs_reval_stats stats; /* mu: what the passes did */
+	struct cancel cx;         /* the thread's current token: fired at stop, it
+	                           * ends the fetch in flight (cancel.h) */
+	pthread_mutex_t join_mu;  /* one fs_stop joins, the others wait for it */
+};
 
 struct fs {
 	struct fs_config cfg;     /* const; strings owned */
@@ -28,6 +51,7 @@ struct fs {
 	                           * version (readlog.h), for rename's check */
 	struct echo *echo;        /* has its own lock: inotify events of remote
 	                           * changes (fsecho.c); NULL when off */
+	struct fs_reval reval;    /* has its own lock */
 };
 
 /* ---- inotify events of remote changes (fsecho.c) ---- */
@@ -192,6 +216,39 @@ void fs_writers_release(struct fs *fs, struct fs_writers *w, bool moved, int32_t
 /* This mount wrote the value of `path` whose stat is `st`: the watch event
  * of its own write raises no inotify event (fsecho.c). Takes the lock. */
 void fs_own_write(struct fs *fs, const char *path, const struct zstat *st);
+/* ---- revalidation after an expiry (fsreval.c, under fs.c and fsops.c) ---- */
+
+/* Set up and tear down fs->reval (no thread yet: fs_start); `change` gets
+ * each change a pass finds. 0 or an errno. */
+int fs_reval_init(struct fs *fs, fs_change_fn change);
+void fs_reval_destroy(struct fs *fs);
+/* The session expired (the node table has marked its facts stale): a pass
+ * under way ends after its current batch. Backend event thread; no wait. */
+void fs_reval_expired(struct fs *fs);
+/* CONNECTED: a pass revalidates what is stale (if anything). Backend event
+ * thread; no wait. */
+void fs_reval_connected(struct fs *fs);
+/* No pass any more, and the one under way gives up (fs_detach). Any thread;
+ * no wait. */
+void fs_reval_end(struct fs *fs);
+
+/* What a fetch of a stale entry showed (fs_reval_judge). */
+enum fs_reval_outcome {
+	FS_REVAL_UNCHANGED,  /* as cached: the facts are current again */
+	FS_REVAL_CHANGED,    /* fs_on_watch was called for each change; the
+	                      * fetched facts are stored unless another event
+	                      * came meanwhile */
+	FS_REVAL_SKIPPED,    /* not stale any more, or its epoch moved: an event,
+	                      * a drop, a refetch or an expiry dealt with it */
+	FS_REVAL_FAILED,     /* the answer is an error: still stale */
+};
+/* Judge `f`, the answer (0 or ENOENT, else FAILED) of a fetch of pinned
+ * entry `e` that began at `epoch`, against its stale facts: the
+ * revalidation's comparison (fsreval.c), for its passes and for fs_refresh.
+ * *nev gets the number of fs_on_watch calls. Table lock held on entry and
+ * return, dropped while fs_on_watch runs. `f` keeps what was not stored. */
+enum fs_reval_outcome fs_reval_judge(struct fs *fs, struct entry *e, uint64_t epoch,
+				     struct zfetch *f, size_t *nev);
 
 /* Milliseconds since the epoch (CLOCK_REALTIME). */
 int64_t fs_now_ms(void);

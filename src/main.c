@@ -66,7 +66,9 @@ static void on_state(void *ctx, enum zstate state, bool expired)
 	struct daemon *d = ctx;
 
 	if (expired)
-		log_warn("session expired: every cached fact dropped, a new session follows");
+		log_warn("session expired: the cached facts are kept and served until they are "
+			 "revalidated on the new session that follows (changes found then are "
+			 "invalidated)");
 	if (fs_on_state(d->fs, state, expired))
 		notify_touch_state(d->nq);
 }
@@ -92,6 +94,7 @@ static void on_detached(void *ctx)
 		 "open", d->mountpoint);
 	fs_detach(d->fs);         /* and no more inotify events for remote changes */
 	zk_stop_waiting(d->zk);
+	fs_stop(d->fs);           /* no revalidation: its fetch gives up at once */
 	notify_stop(d->nq);       /* nothing to invalidate or touch any more */
 }
 
@@ -303,6 +306,12 @@ static int start(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the notify thread: %s", strerror(rc));
 		return -1;
 	}
+	rc = fs_start(d->fs);     /* after fork(): the revalidation's thread */
+	if (rc) {
+		fuse_session_unmount(d->se);
+		snprintf(err, errlen, "cannot start the revalidation thread: %s", strerror(rc));
+		return -1;
+	}
 	rc = mountwatch_start(d->mountpoint, "fuse.zkfs", on_detached, d, &d->mw);
 	if (rc)
 		log_warn("%s: cannot watch the mount table (%s): `umount -l` will not end "
@@ -431,6 +440,7 @@ static void teardown(struct daemon *d, bool mounted)
 		notify_join(d->nq);
 	if (d->zk)
 		zk_stop_waiting(d->zk);
+	fs_stop(d->fs);           /* its thread calls the backend: before zk_free */
 	/* Closing the device ends the connection: an operation of the echo
 	 * thread on the mount that no worker will answer now fails. */
 	if (d->se)

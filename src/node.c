@@ -113,6 +113,10 @@ void node_drop_facts(struct node_table *t, struct entry *e)
 	e->nchildren = 0;
 	e->valid = false;
 	e->absent = false;
+	if (e->stale) {
+		e->stale = false;
+		t->nstale--;
+	}
 }
 
 /* The inode of the directory holding `e`, if the kernel knows it. */

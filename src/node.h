@@ -108,6 +108,11 @@ struct entry {
 	uint64_t epoch;            /* lock: table. bumped by every event on path */
 	bool valid;                /* lock: table. stat, data, children are current and watched */
 	bool absent;               /* lock: table. known not to exist, exists watch set */
+	bool stale;                /* lock: table. the facts (valid or absent) are from a
+	                            * session that expired: still served, no longer
+	                            * watched, to be revalidated on the new session
+	                            * (node_on_expired); cleared when they are dropped,
+	                            * replaced or confirmed (node_revalidated) */
 	struct zstat stat;         /* lock: table. valid */
 	struct zdata *data;        /* lock: table. valid; one reference */
 	char **children;           /* lock: table. valid; sorted names */
@@ -265,9 +270,22 @@ void node_on_watch(struct node_table *t, enum zevent ev, const char *path,
 /* The inode of the directory holding `e`, if the kernel knows it (lock held). */
 struct node *node_parent_known(struct node_table *t, const struct entry *e);
 
-/* The session expired: every watch is gone. Drop every fact and send a notice
- * for every inode and dentry the kernel may cache. */
+/* The session expired: every watch is gone. Every entry's epoch moves (a
+ * fetch in flight left its watches on the dead session: its result is not
+ * stored), and every entry with facts (valid or absent) keeps them, marked
+ * stale: they are served as before, without a notice to the kernel, until
+ * revalidated on the new session (fsreval.c). Takes the lock. */
 void node_on_expired(struct node_table *t);
+
+/* The paths of the stale entries (lock held): a malloc'd array of *n
+ * malloc'd strings; NULL with *n == 0 when there is none, or on ENOMEM
+ * (then *n is SIZE_MAX). */
+char **node_stale_paths(struct node_table *t, size_t *n);
+/* How many entries are stale (lock held). */
+size_t node_stale_count(struct node_table *t);
+/* The stale facts of `e` were found unchanged by a fetch on the current
+ * session, which watches them again: they are current (lock held). */
+void node_revalidated(struct node_table *t, struct entry *e);
 
 /*
  * Watches have a budget. The ZooKeeper C client re-registers every watch of a

@@ -30,6 +30,7 @@ struct node_table {
 	void *unwatch_ctx;            /* lock */
 	struct entry *lru_head, *lru_tail; /* lock: entries with facts, least
 	                               * recently used first */
+	size_t nstale;                /* lock: entries with entry->stale */
 };
 
 /* The rest is node.c's, for nodefacts.c. Lock held for all. */
@@ -42,7 +43,8 @@ void node_detach(struct node_table *t, struct node *n);
 void node_lru_unlink(struct node_table *t, struct entry *e);
 void node_lru_append(struct node_table *t, struct entry *e);
 
-/* Drop the facts of `e` and their weight (no notice, no unwatch). */
+/* Drop the facts of `e` and their weight (no notice, no unwatch); they are
+ * no longer stale. */
 void node_drop_facts(struct node_table *t, struct entry *e);
 
 /* Tell the kernel to forget what it may cache of inode `n` (NULL, or one the

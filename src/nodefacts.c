@@ -1,8 +1,9 @@
 /*
  * nodefacts — the facts the node table caches (node.h): storing a fetch
  * against its epoch, the weight of the watches behind them and the budget
- * that evicts the least recently used, and what a watch event, a rename of a
- * directory or an expired session drops, with the notices for the kernel.
+ * that evicts the least recently used, what a watch event or a rename of a
+ * directory drops, with the notices for the kernel, and what an expired
+ * session leaves stale (kept and served until fsreval.c revalidates it).
  */
 #include "node.h"
 
@@ -244,14 +245,64 @@ void node_moved_subtree(struct node_table *t, struct entry *top, struct entry *t
 
 void node_on_expired(struct node_table *t)
 {
+	size_t kept = 0;
+
 	node_lock(t);
 	for (size_t i = 0; i < t->paths_cap; i++) {
 		for (struct entry *e = t->paths[i]; e; e = e->path_next) {
 			e->epoch++;
-			node_drop_facts(t, e);
-			node_send_entry(t, e);
+			if ((e->valid || e->absent) && !e->stale) {
+				e->stale = true;
+				t->nstale++;
+			}
 		}
 	}
+	kept = t->nstale;
 	node_unlock(t);
+	log_debug("session expired: the facts of %zu paths kept, to be revalidated", kept);
 }
 
+size_t node_stale_count(struct node_table *t)
+{
+	return t->nstale;
+}
+
+char **node_stale_paths(struct node_table *t, size_t *n)
+{
+	char **v;
+	size_t k = 0;
+
+	*n = 0;
+	if (t->nstale == 0)
+		return NULL;
+	v = calloc(t->nstale, sizeof(*v));
+	if (!v) {
+		*n = SIZE_MAX;
+		return NULL;
+	}
+	for (size_t i = 0; i < t->paths_cap; i++) {
+		for (struct entry *e = t->paths[i]; e; e = e->path_next) {
+			if (!e->stale || k == t->nstale)
+				continue;
+			v[k] = strdup(e->path);
+			if (!v[k]) {
+				while (k > 0)
+					free(v[--k]);
+				free(v);
+				*n = SIZE_MAX;
+				return NULL;
+			}
+			k++;
+		}
+	}
+	*n = k;
+	return v;
+}
+
+void node_revalidated(struct node_table *t, struct entry *e)
+{
+	if (e->stale) {
+		e->stale = false;
+		t->nstale--;
+	}
+}

@@ -40,6 +40,16 @@ size_t virt_state_text(struct virt *v, char *buf, size_t size)
 	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
 }
 
+enum zstate virt_state(struct virt *v)
+{
+	enum zstate s;
+
+	pthread_mutex_lock(&v->lock);
+	s = v->state;
+	pthread_mutex_unlock(&v->lock);
+	return s;
+}
+
 struct timespec virt_state_changed(struct virt *v)
 {
 	struct timespec ts;

@@ -34,6 +34,9 @@ bool virt_set_state(struct virt *v, enum zstate s, const struct timespec *now);
 /* The content of `.state` into buf (at least 16 bytes); returns its length. */
 size_t virt_state_text(struct virt *v, char *buf, size_t size);
 
+/* The state now. */
+enum zstate virt_state(struct virt *v);
+
 /* The time of the last transition. */
 struct timespec virt_state_changed(struct virt *v);
 

@@ -1,11 +1,14 @@
 #!/bin/bash
-# Issue 5 (session expiry), SPEC §4 and §6: the daemon is frozen (SIGSTOP)
-# until the server has expired its session; meanwhile a cached file is
-# changed, a cached file deleted and a file created, directly in ZooKeeper.
-# After SIGCONT: LOST, then CONNECTED with a new session, opened by zkfs
-# itself; the whole cache and every kernel cache were dropped, so the
-# changes show at once: the new value, the deleted file ENOENT, the created
-# one listed. A counter writer loses no acknowledged write.
+# Issues 5 and 17 (session expiry), SPEC §4 and §6: the daemon is frozen
+# (SIGSTOP) until the server has expired its session; meanwhile a cached file
+# is changed, a cached file deleted and a file created, directly in
+# ZooKeeper. After SIGCONT: LOST, then CONNECTED with a new session, opened
+# by zkfs itself. The cached facts were kept (no kernel notice at the
+# expiry); the new session revalidates them in one pipelined pass, which
+# finds the changes: the new value, the deleted file ENOENT, the created one
+# listed. What did not change stays cached: with every server then stopped,
+# a file read before the expiry is still served. A counter writer loses no
+# acknowledged write.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -23,6 +26,10 @@ zkctl create /base/gone.conf "to be deleted"
 zkctl create /base/counter.conf "0"
 zkctl create /base/dir
 zkctl create /base/dir/b.conf "b1"
+zkctl create /base/same.conf "s1"
+zkctl create /base/dir/same.conf "d1"
+zkctl create /base/keep
+zkctl create /base/keep/k.conf "k1"   # read before the expiry, never after until the end
 
 MNT=$TEST_DIR/mnt
 zkfs_mount "zookeeper://$ZK_HOSTPORT/base" "$MNT" -o timeout=5,session_timeout=$ST
@@ -34,6 +41,9 @@ assert_eq $((ST * 1000)) "$(zkfs_session_timeout)" "the negotiated session timeo
 assert_file_content "$MNT/a.conf" "a1" "a.conf before the expiry"
 assert_file_content "$MNT/gone.conf" "to be deleted" "gone.conf before the expiry"
 assert_file_content "$MNT/dir/b.conf" "b1" "dir/b.conf before the expiry"
+assert_file_content "$MNT/same.conf" "s1" "same.conf before the expiry"
+assert_file_content "$MNT/dir/same.conf" "d1" "dir/same.conf before the expiry"
+assert_file_content "$MNT/keep/k.conf" "k1" "keep/k.conf before the expiry"
 assert_eq 2 "$(stat -c %s "$MNT/a.conf")" "a.conf's size before the expiry"
 ls -a "$MNT" "$MNT/dir" >/dev/null
 [ ! -e "$MNT/new.conf" ] || fail "new.conf exists before the expiry"
@@ -88,21 +98,42 @@ tail -n "+$((mark + 1))" "$ZKFS_LOG" | grep -q 'zookeeper: LOST (session expired
 assert_eq "$SID1" "$(log_sessions_since "$mark")" "the sessions connected after the expiry (one new one)"
 state_events_more_than "$n0" || fail "inotifywait reported no event on .state across the expiry"
 
-# ---- the changes made meanwhile show at once (no wait: every cache was dropped)
-assert_file_content "$MNT/a.conf" "a2 changed while expired" "a.conf right after the new session"
-assert_eq 24 "$(stat -c %s "$MNT/a.conf")" "a.conf's size right after the new session"
-rc=0
-err=$(stat "$MNT/gone.conf" 2>&1 >/dev/null) || rc=$?
-[ "$rc" != 0 ] || fail "gone.conf (deleted while the session was expired) still shows right after the new session"
-[[ "$err" == *"$(errno_msg ENOENT)"* ]] || fail "stat gone.conf: expected ENOENT, got: $err"
-ls -a "$MNT" | grep -qx new.conf ||
-	fail "ls does not list new.conf (created while the session was expired) right after the new session: $(ls -a "$MNT" | paste -sd' ' -)"
-ls -a "$MNT" | grep -qx gone.conf && fail "ls lists gone.conf (deleted while the session was expired) right after the new session"
-assert_file_content "$MNT/new.conf" "created while expired" "new.conf right after the new session"
-assert_file_content "$MNT/dir/b.conf" "b2" "dir/b.conf right after the new session"
-ls -a "$MNT/dir" | grep -qx new.conf ||
-	fail "ls dir does not list dir/new.conf right after the new session: $(ls -a "$MNT/dir" | paste -sd' ' -)"
-assert_file_content "$MNT/dir/new.conf" "n2" "dir/new.conf right after the new session"
+# ---- the new session revalidates what was cached, in one pass
+revalidated() { tail -n "+$((mark + 1))" "$ZKFS_LOG" | grep -q 'revalidation done: '; }
+wait_until 20 revalidated ||
+	fail "no 'revalidation done' in the zkfs log within 20 s of the new session: $(tail -n "+$((mark + 1))" "$ZKFS_LOG" | grep -i revalidat | paste -sd'|' -)"
+summary=$(tail -n "+$((mark + 1))" "$ZKFS_LOG" | grep 'revalidation done: ' | tail -n1)
+info "${summary#*zkfs*: }"
+changed=$(sed -n 's/.* \([0-9]*\) changed .*/\1/p' <<<"$summary")
+unchanged=$(sed -n 's/.* \([0-9]*\) unchanged,.*/\1/p' <<<"$summary")
+# changed: a.conf, gone.conf, new.conf (absent before), the base (children),
+# dir/b.conf, dir/new.conf (absent before), dir (children); unchanged at
+# least same.conf, dir/same.conf, keep and keep/k.conf
+((${changed:-0} >= 7)) || fail "the revalidation found $changed changed paths, expected at least 7: $summary"
+((${unchanged:-0} >= 4)) || fail "the revalidation found $unchanged unchanged paths, expected at least 4: $summary"
+
+# ---- so the changes made meanwhile show (once the kernel has the notices)
+gone_is_enoent() {
+	local err rc=0
+	err=$(stat "$MNT/gone.conf" 2>&1 >/dev/null) || rc=$?
+	[ "$rc" != 0 ] && [[ "$err" == *"$(errno_msg ENOENT)"* ]]
+}
+size_is() { [ "$(stat -c %s "$1" 2>/dev/null)" = "$2" ]; }
+wait_until 5 file_is "$MNT/a.conf" "a2 changed while expired" ||
+	fail "a.conf after the new session: expected the value set while the session was expired, reads '$(_show "$(timeout 5 cat "$MNT/a.conf" 2>&1)")'"
+wait_until 5 size_is "$MNT/a.conf" 24 ||
+	fail "a.conf's size after the new session: expected 24, got $(stat -c %s "$MNT/a.conf" 2>&1)"
+wait_until 5 gone_is_enoent ||
+	fail "gone.conf (deleted while the session was expired) after the new session: expected ENOENT, stat says: $(stat "$MNT/gone.conf" 2>&1)"
+wait_until 5 in_listing "$MNT" new.conf ||
+	fail "ls does not list new.conf (created while the session was expired) after the new session: $(ls -a "$MNT" | paste -sd' ' -)"
+in_listing "$MNT" gone.conf && fail "ls lists gone.conf (deleted while the session was expired) after the new session"
+assert_file_content "$MNT/new.conf" "created while expired" "new.conf after the new session"
+wait_until 5 file_is "$MNT/dir/b.conf" "b2" ||
+	fail "dir/b.conf after the new session: expected b2, reads '$(_show "$(timeout 5 cat "$MNT/dir/b.conf" 2>&1)")'"
+wait_until 5 in_listing "$MNT/dir" new.conf ||
+	fail "ls dir does not list dir/new.conf after the new session: $(ls -a "$MNT/dir" | paste -sd' ' -)"
+assert_file_content "$MNT/dir/new.conf" "n2" "dir/new.conf after the new session"
 
 if [ -n "$EVENTS_OUT" ]; then
 	wait_until 5 events_reach CONNECTED || true
@@ -126,4 +157,22 @@ counter_check e /base/counter.conf "$ZK_HOSTPORT" exact
 wr_ok "echo a4 > a.conf after the expiry" open "$MNT/a.conf" wronly,trunc write a4
 assert_zk_content /base/a.conf "a4" "a.conf in ZooKeeper after a write after the expiry"
 
+# ---- every server stops: what did not change across the expiry is still
+# cached (revalidated, watched again) and served at once; keep/k.conf was
+# read before the expiry and not since (no listing of keep/ either)
+zk_stop
+wait_until 30 _state_is "$MNT" SUSPENDED ||
+	fail ".state: expected SUSPENDED within 30 s of stopping the server; reads '$(_show "$(timeout 5 cat "$MNT/.state" 2>&1)")'"
+t0=$(_now_ms)
+assert_file_content "$MNT/keep/k.conf" "k1" "keep/k.conf (read before the expiry, unchanged) while every server is down"
+assert_file_content "$MNT/same.conf" "s1" "same.conf (read before the expiry, unchanged) while every server is down"
+assert_file_content "$MNT/dir/same.conf" "d1" "dir/same.conf (read before the expiry, unchanged) while every server is down"
+assert_file_content "$MNT/dir/b.conf" "b2" "dir/b.conf (revalidated) while every server is down"
+t1=$(_now_ms)
+(((t1 - t0) < 1500)) || fail "reading cached files took $((t1 - t0)) ms while every server is down (expected no wait)"
+
+# unmounting while SUSPENDED is prompt
+t0=$(_now_ms)
 zkfs_umount "$MNT"
+t1=$(_now_ms)
+info "unmounted in $((t1 - t0)) ms while every server is down"

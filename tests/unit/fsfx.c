@@ -61,6 +61,8 @@ static int open_with(void **state, mode_t umask_, bool ro, bool echo)
 		return -1;
 	ev.ctx = fx->fs;
 	memback_set_events(fx->m, &ev);
+	if (fs_start(fx->fs) != 0)     /* the revalidation's thread */
+		return -1;
 	*state = fx;
 	return 0;
 }

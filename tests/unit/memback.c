@@ -191,6 +191,15 @@ void memback_set_events(struct memback *m, const struct backend_events *ev)
 		m->events = *ev;
 }
 
+void memback_expire(struct memback *m)
+{
+	for (size_t i = 0; i < m->nwatches; i++)
+		free(m->watches[i].path);
+	m->nwatches = 0;
+	if (m->have_events && m->events.on_state)
+		m->events.on_state(m->events.ctx, ZS_LOST, true);
+}
+
 void memback_set_down(struct memback *m, bool down)
 {
 	m->down = down;

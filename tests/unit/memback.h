@@ -24,7 +24,8 @@
  * Not thread-safe: one test thread drives it. The fetch hook runs inside
  * fetch() after the results are computed and the watches set, just before it
  * returns: what a watch event delivered while a batch is still in flight looks
- * like. The hook may call the mutation helpers (not fetch).
+ * like. The hook may call the mutation helpers, and fetch too provided it does
+ * not recurse (the hook runs again inside that fetch).
  *
  * Errors are positive errno values, as in backend.h.
  */
@@ -72,6 +73,11 @@ int memback_set_acl(struct memback *m, const char *path, const char *text);
 /* An ACL without READ (memback_set_acl, e.g. "world:anyone:cdwa\n") makes
  * fetch answer that node as ZooKeeper's backend does: noread, its stat only,
  * no watch. */
+
+/* The session expired: every watch is forgotten (no event), then
+ * events->on_state(ZS_LOST, expired) is called. The next session is the
+ * caller's to announce (on_state ZS_CONNECTED). */
+void memback_expire(struct memback *m);
 
 /* While down, fetch and get_acl fail with EIO (and so do writes, below). */
 void memback_set_down(struct memback *m, bool down);

@@ -421,7 +421,7 @@ static void test_directory_deleted_during_a_datafile_lookup_is_ENOENT(void **sta
 
 	mk(fx, "locks", NULL, false);
 	d = lookup(fx, NODE_ROOT_INO, "locks");
-	fs_on_state(fx->fs, ZS_LOST, true);     /* drop the cache: the lookup fetches */
+	fs_on_rejected(fx->fs);                 /* drop the cache: the lookup fetches */
 	memback_set_fetch_hook(fx->m, race_hook, &r);
 	assert_int_equal(fs_lookup(fx->fs, d, ".data", &e), ENOENT);
 	assert_int_equal(r.fired, 1);
@@ -652,36 +652,6 @@ static void test_backend_down_fails_uncached_reads_with_EIO(void **state)
 	assert_int_equal(fs_opendir(fx->fs, NODE_ROOT_INO, &dh, &keep), EIO);
 }
 
-static void test_session_expiry_drops_every_cached_fact(void **state)
-{
-	struct fx *fx = *state;
-	struct fs_entry e;
-	size_t before;
-	uint64_t f;
-
-	mk(fx, "f.txt", "v", false);
-	f = lookup(fx, NODE_ROOT_INO, "f.txt");
-	assert_content(fx, f, "v");
-	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "absent", &e), ENOENT);
-	assert_listing(fx, NODE_ROOT_INO, ". .. .state f.txt");
-	assert_true(fs_on_state(fx->fs, ZS_CONNECTED, false));
-	fx->sink.n = 0;
-
-	assert_true(fs_on_state(fx->fs, ZS_LOST, true));
-	assert_int_equal(count_inode(&fx->sink, NODE_ROOT_INO), 1);
-	assert_int_equal(count_inode(&fx->sink, f), 1);
-	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "f.txt"), 1);
-	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "absent"), 1);
-
-	before = fetches(fx);
-	assert_content(fx, f, "v");
-	assert_int_equal(fetches(fx), before + 1);
-	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "absent", &e), ENOENT);
-	assert_int_equal(fetches(fx), before + 2);
-	assert_listing(fx, NODE_ROOT_INO, ". .. .state f.txt");
-	assert_int_equal(fetches(fx), before + 3);
-}
-
 /* ---- errors ---- */
 
 static void test_open_of_a_directory_is_EISDIR(void **state)
@@ -757,7 +727,6 @@ int main(void)
 		T(test_listxattr_lists_none_of_the_zookeeper_names),
 		T(test_backend_down_fails_uncached_lookups_but_serves_the_cache),
 		T(test_backend_down_fails_uncached_reads_with_EIO),
-		T(test_session_expiry_drops_every_cached_fact),
 		T(test_open_of_a_directory_is_EISDIR),
 		T(test_unknown_inode_is_ENOENT),
 		T(test_statfs_answers),

@@ -1,8 +1,8 @@
 /*
  * test_node — the inode table: inode numbers and their replacement, exact
  * lookup counts and pins, the epoch that keeps a raced fetch out of the cache,
- * and the notices a watch event or a session expiry sends (captured here
- * instead of reaching a kernel).
+ * the notices a watch event sends (captured here instead of reaching a
+ * kernel), and the stale facts a session expiry leaves.
  *
  * Forgetting more than was counted is a bug that node_forget() asserts on;
  * only legal sequences are driven here.
@@ -504,47 +504,94 @@ static void test_watch_on_an_unknown_path_sends_nothing(void **state)
 
 /* ---- session expiry ---- */
 
-static void test_expiry_drops_every_fact_and_notifies_every_known_inode(void **state)
+static void test_expiry_keeps_every_fact_stale_and_sends_no_notice(void **state)
 {
 	struct fx *fx = *state;
 	struct node *d = attach(fx, BASE "/d", NK_DIR, 5, 1);
 	struct node *f = attach(fx, BASE "/d/f", NK_FILE, 6, 2);
-	struct node *unheld = attach(fx, BASE "/p", NK_FILE, 7, 0);
-	struct entry *ed, *ef, *ea, *eroot;
+	struct entry *ed, *ef, *ea, *eroot, *bare;
+	uint64_t epoch_f, epoch_bare;
+	char **paths;
+	size_t n, watched;
 
-	node_lock(fx->t);
-	node_pin(unheld);
-	node_unlock(fx->t);
 	ed = store(fx, BASE "/d", "");
 	ef = store(fx, BASE "/d/f", "x");
 	eroot = store(fx, BASE, "");
 	node_lock(fx->t);
 	ea = node_entry_get(fx->t, BASE "/absent");
 	assert_true(node_store_absent(fx->t, ea, ea->epoch));
+	bare = node_entry_get(fx->t, BASE "/bare");    /* no facts */
+	epoch_f = ef->epoch;
+	epoch_bare = bare->epoch;
+	assert_int_equal(node_stale_count(fx->t), 0);
 	node_unlock(fx->t);
+	watched = node_watch_bytes(fx->t);
 
 	node_on_expired(fx->t);
 
 	node_lock(fx->t);
-	assert_false(ed->valid);
-	assert_false(ef->valid);
-	assert_false(eroot->valid);
-	assert_false(ea->absent);
+	/* The facts stay, served as while SUSPENDED, marked stale. */
+	assert_true(ed->valid && ed->stale);
+	assert_true(ef->valid && ef->stale);
+	assert_int_equal(ef->data->len, 1);
+	assert_memory_equal(ef->data->bytes, "x", 1);
+	assert_true(eroot->valid && eroot->stale);
+	assert_true(ea->absent && ea->stale);
+	assert_false(bare->stale);
+	/* Every epoch moved: a fetch in flight left its watches on the dead
+	 * session and must not be stored. */
+	assert_int_equal(ef->epoch, epoch_f + 1);
+	assert_int_equal(bare->epoch, epoch_bare + 1);
+	assert_int_equal(node_stale_count(fx->t), 4);
+	paths = node_stale_paths(fx->t, &n);
 	node_unlock(fx->t);
-	assert_int_equal(count_inode(&fx->sink, NODE_ROOT_INO), 1);
-	assert_int_equal(count_inode(&fx->sink, d->ino), 1);
-	assert_int_equal(count_inode(&fx->sink, f->ino), 1);
-	assert_int_equal(count_inode(&fx->sink, unheld->ino), 0);
-	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "d"), 1);
-	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "p"), 1);
-	assert_int_equal(count_entry(&fx->sink, NODE_ROOT_INO, "absent"), 1);
-	assert_int_equal(count_entry(&fx->sink, d->ino, "f"), 1);
-	/* Inodes stay: the kernel holds them and looks them up again. */
+	assert_int_equal(n, 4);
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	/* Nothing for the kernel, and the weight of the watches is what the
+	 * revalidation re-arms. */
+	assert_int_equal(fx->sink.n, 0);
+	assert_int_equal(node_watch_bytes(fx->t), watched);
 	assert_true(known(fx, f->ino));
+	assert_true(known(fx, d->ino));
 	assert_ptr_equal(f->entry, ef);
 
+	/* A second expiry marks nothing twice. */
+	node_on_expired(fx->t);
 	node_lock(fx->t);
-	node_unpin(fx->t, unheld);
+	assert_int_equal(node_stale_count(fx->t), 4);
+	node_unlock(fx->t);
+}
+
+static void test_stale_ends_when_facts_are_confirmed_dropped_or_replaced(void **state)
+{
+	struct fx *fx = *state;
+	struct entry *a, *b, *c;
+	struct zfetch fc = fetched(9, "new", 0);
+
+	a = store(fx, BASE "/a.conf", "a");
+	b = store(fx, BASE "/b.conf", "b");
+	c = store(fx, BASE "/c.conf", "c");
+	node_on_expired(fx->t);
+	node_lock(fx->t);
+	assert_int_equal(node_stale_count(fx->t), 3);
+	node_revalidated(fx->t, a);
+	assert_false(a->stale);
+	assert_true(a->valid);
+	node_revalidated(fx->t, a);                        /* once only */
+	assert_int_equal(node_stale_count(fx->t), 2);
+	assert_true(node_store(fx->t, c, c->epoch, &fc));  /* a fetch of now */
+	assert_false(c->stale);
+	assert_int_equal(node_stale_count(fx->t), 1);
+	node_unlock(fx->t);
+	zfetch_clear(&fc);
+	node_on_watch(fx->t, ZEV_CHANGED, BASE "/b.conf", NULL, NULL, NULL);
+	node_lock(fx->t);
+	assert_false(b->stale);
+	assert_false(b->valid);
+	assert_int_equal(node_stale_count(fx->t), 0);
+	assert_null(node_stale_paths(fx->t, &(size_t){ 0 }));
 	node_unlock(fx->t);
 }
 
@@ -628,8 +675,8 @@ static void test_watches_are_weighed_as_the_client_re_registers_them(void **stat
 	assert_int_equal(node_watch_bytes(fx->t), 46);
 	node_on_watch(fx->t, ZEV_CHANGED, BASE "/a.conf", NULL, NULL, NULL);
 	assert_int_equal(node_watch_bytes(fx->t), 14);
-	node_on_expired(fx->t);
-	assert_int_equal(node_watch_bytes(fx->t), 0);
+	node_on_expired(fx->t);      /* facts kept: their watches are re-armed */
+	assert_int_equal(node_watch_bytes(fx->t), 14);
 	assert_int_equal(u.n, 0);    /* no budget: nothing dropped for it */
 }
 
@@ -734,7 +781,8 @@ int main(void)
 		T(test_deleted_event_detaches_the_inode),
 		T(test_changed_event_keeps_the_inode),
 		T(test_watch_on_an_unknown_path_sends_nothing),
-		T(test_expiry_drops_every_fact_and_notifies_every_known_inode),
+		T(test_expiry_keeps_every_fact_stale_and_sends_no_notice),
+		T(test_stale_ends_when_facts_are_confirmed_dropped_or_replaced),
 		T(test_watches_are_weighed_as_the_client_re_registers_them),
 		T(test_over_budget_the_least_recently_used_facts_go),
 		T(test_pinned_entries_and_the_one_stored_are_not_dropped),
