@@ -58,6 +58,15 @@ events_start "$MNT"
 counter_start e "$MNT/counter.conf"
 counter_wait_acks e 2 20 "the counter writer before the expiry"
 
+# a recursive inotify watcher of the mount: the changes made while the
+# session was gone must raise their events once, after the new session
+IW_OUT=$TEST_DIR/iw.ev
+inotifywait -m -r --format '%w%f|%e' "$MNT" >"$IW_OUT" 2>"$TEST_DIR/iw.err" &
+IW_PID=$!
+track_pid "$IW_PID"
+wait_until 10 grep -q "Watches established" "$TEST_DIR/iw.err" ||
+	fail "inotifywait -m -r did not start: $(cat "$TEST_DIR/iw.err")"
+
 zk_session_listed "$SID0" || fail "the server does not list zkfs's session $SID0 (4lw dump/cons): $(zk_4lw dump)"
 
 # ---- freeze the daemon until the server expires its session
@@ -134,6 +143,28 @@ wait_until 5 file_is "$MNT/dir/b.conf" "b2" ||
 wait_until 5 in_listing "$MNT/dir" new.conf ||
 	fail "ls dir does not list dir/new.conf after the new session: $(ls -a "$MNT/dir" | paste -sd' ' -)"
 assert_file_content "$MNT/dir/new.conf" "n2" "dir/new.conf after the new session"
+
+# ---- and raised their inotify events, each once: a marker created after
+# them raises its own after theirs (one queue, in order)
+ev_count() { grep -cxF -- "$MNT/$1|$2" "$IW_OUT" || true; }
+ev_seen() { [ "$(ev_count "$1" "$2")" -ge 1 ]; }
+for want in "a.conf|CLOSE_WRITE,CLOSE" "gone.conf|DELETE" "new.conf|CREATE" \
+	"dir/b.conf|CLOSE_WRITE,CLOSE" "dir/new.conf|CREATE"; do
+	wait_until 10 ev_seen "${want%|*}" "${want#*|}" ||
+		fail "inotify: no '${want#*|}' on ${want%|*} for its change while the session was gone: $(grep -v counter.conf "$IW_OUT" | paste -sd' ' -)"
+done
+zkctl create /base/zz-marker.conf "m"
+wait_until 10 ev_seen zz-marker.conf CREATE || fail "inotify: no CREATE for the marker zz-marker.conf"
+for want in "a.conf|CLOSE_WRITE,CLOSE" "a.conf|MODIFY" "gone.conf|DELETE" "new.conf|CREATE" \
+	"dir/b.conf|CLOSE_WRITE,CLOSE" "dir/new.conf|CREATE"; do
+	assert_eq 1 "$(ev_count "${want%|*}" "${want#*|}")" \
+		"inotify: '${want#*|}' events on ${want%|*} across the expiry (once)"
+done
+for same in same.conf dir/same.conf keep/k.conf; do
+	assert_eq 0 "$(grep -c -- "^$MNT/$same|" "$IW_OUT" || true)" \
+		"inotify: events on $same, unchanged across the expiry"
+done
+stop_pid "$IW_PID"
 
 if [ -n "$EVENTS_OUT" ]; then
 	wait_until 5 events_reach CONNECTED || true
