@@ -486,9 +486,12 @@ static size_t perform_all(struct fs *fs, struct echo_batch *b, echo_perform_fn p
 				  q->mountpoint ? q->mountpoint : "");
 			break;
 		}
-		if (rc)
+		if (rc == ENOENT || rc == EEXIST || rc == ENOTDIR)   /* changed again meanwhile */
 			log_debug("%s: inotify event of a remote change not raised: %s", o->path,
 				  strerror(rc));
+		else if (rc)
+			log_warn("%s: inotify event of a remote change not raised: %s", o->path,
+				 strerror(rc));
 		else
 			done++;
 	}
