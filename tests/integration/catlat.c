@@ -41,6 +41,7 @@ int main(int argc, char **argv)
 
 	if (argc != 3 || !lat) {
 		fprintf(stderr, "usage: catlat FILE STOPFILE\n");
+		free(lat);
 		return 2;
 	}
 	while (access(argv[2], F_OK) != 0) {
@@ -75,11 +76,13 @@ int main(int argc, char **argv)
 	}
 	if (n == 0) {
 		printf("cats 0 errors %ld\n", errors);
+		free(lat);
 		return 1;
 	}
 	qsort(lat, n, sizeof(*lat), cmp_ll);
 	printf("cats %zu errors %ld p50_ms %.3f p99_ms %.3f max_ms %.3f\n", n, errors,
 	       lat[n / 2] / 1e6, lat[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] / 1e6,
 	       lat[n - 1] / 1e6);
+	free(lat);
 	return errors ? 1 : 0;
 }
