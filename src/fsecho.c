@@ -7,15 +7,16 @@
  * on its own mount what the change would have been on a local filesystem:
  *   data changed      open(O_WRONLY), write 1 byte, close: IN_OPEN, IN_MODIFY,
  *                     IN_CLOSE_WRITE (the file, and its directory's watch)
- *   name created      mknod or mkdir: IN_CREATE (| IN_ISDIR)
+ *   name created      open(O_CREAT|O_EXCL) and close: IN_CREATE, IN_OPEN,
+ *                     IN_CLOSE_WRITE; or mkdir: IN_CREATE|IN_ISDIR
  *   name deleted      unlink or rmdir: IN_DELETE on the directory,
  *                     IN_DELETE_SELF and IN_IGNORED on the name's own watch
  *   kind changed      the delete, then the create
  * Those requests come back to the daemon. ops.c recognises them by their pid
  * (the thread's id, fs_echo_self) and answers them here, without a write to
  * ZooKeeper: the open gets a marker handle whose writes are acknowledged, the
- * lookup of a name being created is negative, the mknod answers the znode's
- * real entry, the unlink succeeds for the inode the kernel held.
+ * lookup of a name being created is negative, the create answers the znode's
+ * real entry (and the marker handle), the unlink succeeds for the inode the kernel held.
  *
  * The flow. A watch event on something the kernel knows (node_on_watch calls
  * fs_echo_seen with the facts of before: the inode it held, the listing)
@@ -317,7 +318,7 @@ int fs_echo_lookup(struct fs *fs, uint64_t parent, const char *name, struct fs_e
 	node_lock(fs->nt);
 	if (is_current(fs, ECHO_CREATE, parent, name, &op, &path)) {
 		/* Negative unless the kernel holds the name's inode already:
-		 * then the mknod finds it and raises nothing twice. */
+		 * then the create finds it and raises nothing twice. */
 		e = node_entry(fs->nt, path);
 		if (!e || !e->node || e->node->nlookup == 0) {
 			memset(out, 0, sizeof(*out));
@@ -441,7 +442,16 @@ static int syscalls(void *ctx, enum echo_op_type type, const char *rel, enum nod
 	case ECHO_CREATE:
 		if (kind == NK_DIR)
 			return mkdirat(q->root, rel, 0755) ? errno : 0;
-		return mknodat(q->root, rel, S_IFREG | 0644, 0) ? errno : 0;
+		/* An exclusive create and close, not mknod: the file appears as
+		 * `touch` makes one (IN_CREATE, IN_OPEN, IN_CLOSE_WRITE, so a
+		 * watcher of IN_CLOSE_WRITE alone reads it too); and valgrind
+		 * holds its lock across mknodat, which our own workers must
+		 * answer. */
+		fd = openat(q->root, rel, O_WRONLY | O_CREAT | O_EXCL | O_NOCTTY | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return errno;
+		close(fd);
+		return 0;
 	case ECHO_DELETE:
 		return unlinkat(q->root, rel, kind == NK_DIR ? AT_REMOVEDIR : 0) ? errno : 0;
 	}

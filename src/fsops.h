@@ -99,8 +99,8 @@ void fs_on_rejected(struct fs *fs);
 /*
  * Changes made by other clients raise real inotify events (fsecho.c, with
  * cfg.remote_events): a thread of the daemon performs on the mount what the
- * change would have been on a local filesystem (open+write+close, mknod,
- * mkdir, unlink, rmdir). Its requests carry its thread id as their pid
+ * change would have been on a local filesystem (open+write+close, an
+ * exclusive create, mkdir, unlink, rmdir). Its requests carry its thread id as their pid
  * (fs_echo_self) and must be answered by fs_echo_lookup, fs_echo_make and
  * fs_echo_remove; its opens get the handle fs_echo_handle, whose writes are
  * acknowledged (their size) and whose flush and release do nothing. Nothing
@@ -127,7 +127,7 @@ size_t fs_echo_queued(struct fs *fs);
 
 /* What the thread performs: on `rel`, the path below the mount's root ("."
  * the root), a data change (open for writing, write, close), a create of a
- * `kind` (mknod or mkdir) or a delete (unlink or rmdir). 0 or an errno. */
+ * `kind` (an exclusive create and close, or mkdir) or a delete (unlink or rmdir). 0 or an errno. */
 enum echo_op_type { ECHO_MODIFY = 1, ECHO_CREATE, ECHO_DELETE };
 typedef int (*echo_perform_fn)(void *ctx, enum echo_op_type type, const char *rel,
 			       enum node_kind kind);
