@@ -67,6 +67,7 @@ struct echo {
 	char *mountpoint;        /* const */
 	dev_t dev;               /* const: the mount's device, 0 unknown */
 	int root;                /* the thread's: the root it operates in, -1 none */
+	bool told_unclonable;    /* the thread's: the log said it cannot clone */
 	struct echo_op cur;      /* mu: the operation in progress */
 	unsigned long raised;    /* mu: operations performed */
 	struct fs_file marker;   /* the handle of its opens (never used) */
@@ -160,6 +161,7 @@ void fs_echo_seen(void *ctx, struct entry *e, enum zevent ev)
 		}
 		it->ino = knows ? n->ino : 0;
 		it->kind = knows ? n->kind : NK_FILE;
+		e->echo_pending = true;
 		*pp = it;
 		q->queued++;
 		enqueue(q, it);
@@ -412,8 +414,18 @@ static int open_root(struct echo *q)
 	struct stat st;
 	int fd = open_tree(AT_FDCWD, q->mountpoint, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 
-	if (fd < 0)
+	if (fd < 0) {
+		int err = errno;
+
+		if (!q->told_unclonable) {
+			q->told_unclonable = true;
+			log_info("%s: inotify events of remote changes are raised through the mount "
+				 "point itself (a private clone of the mount: %s): a plain umount finds "
+				 "the mount busy while they are raised (umount -l does not)",
+				 q->mountpoint, strerror(err));
+		}
 		fd = open(q->mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) != 0 || (q->dev && st.st_dev != q->dev)) {
@@ -527,6 +539,8 @@ static void finish(struct echo *q, struct echo_batch *b, size_t i)
 	it->nbase = 0;
 	it->has_base = false;
 	if (!it->again) {
+		if (e)
+			e->echo_pending = false;
 		*slot(q, it->path) = it->hnext;
 		q->queued--;
 		item_free(it);
@@ -616,6 +630,8 @@ static int process(struct fs *fs, struct echo_item **items, size_t n, echo_perfo
 		requeue(q, items, n);
 		return err;
 	}
+	if (b.names_dropped && fs->cfg.sync_notices)
+		fs->cfg.sync_notices(fs->cfg.sync_ctx);
 	*done += perform_all(fs, &b, perform, ctx);
 	node_lock(fs->nt);
 	pthread_mutex_lock(&q->mu);

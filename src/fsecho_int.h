@@ -55,6 +55,8 @@ struct echo_batch {
 	struct echo_op *ops;
 	size_t nops, capops;
 	bool oom;                /* an operation could not be planned */
+	bool names_dropped;      /* kernel notices were queued for the deletes' names:
+	                          * to be sent before they are performed */
 };
 
 /* Allocate the arrays of a batch of `n` items. ENOMEM or 0. */

@@ -335,6 +335,19 @@ int echo_batch_plan(struct fs *fs, struct echo_batch *b)
 			zfetch_clear(&out[i]);
 		if (!err)
 			plan_kinds(fs, b);
+		/* A delete's name goes from the kernel first: a lookup that
+		 * found the znode gone meanwhile may have left a negative
+		 * entry, on which the unlink would fail without reaching the
+		 * daemon (sent by the caller's sync_notices). */
+		for (size_t i = 0; !err && i < b->nops; i++) {
+			struct entry *de;
+
+			if (b->ops[i].type == ECHO_DELETE &&
+			    (de = node_entry(fs->nt, b->ops[i].path)) != NULL) {
+				node_name_stale(fs->nt, de);
+				b->names_dropped = true;
+			}
+		}
 		node_unlock(fs->nt);
 	}
 	if (b->oom)

@@ -328,7 +328,7 @@ int fs_lookup(struct fs *fs, uint64_t parent, const char *name, struct fs_entry 
 	}
 	rc = fs_refresh(fs, e, &f, &facts);
 	if (rc == ENOENT) {
-		out->entry_timeout = fs_timeout_for(fs, facts.cached);
+		out->entry_timeout = e->echo_pending ? 0 : fs_timeout_for(fs, facts.cached);
 	} else if (rc == 0) {
 		n = node_attach(fs->nt, e, fs_kind_of(fs, e, &facts), (uint64_t)facts.stat.czxid);
 		if (!n) {

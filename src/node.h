@@ -136,6 +136,10 @@ struct entry {
 	bool removed;              /* lock: table. this mount deleted or renamed away the
 	                            * znode last (node_drop, node_rehome), and nothing was
 	                            * stored or made here since: its delete raises nothing */
+	bool echo_pending;         /* lock: table. a remote change of this path waits to
+	                            * be raised (fsecho.c): an absence found meanwhile is
+	                            * not cached by the kernel, so that its delete can
+	                            * still be raised */
 	int64_t own_mzxid;         /* lock: table. the mzxid of the last value this mount
 	                            * wrote here: its own change raises no event (fsecho.c) */
 	unsigned pending;          /* lock: table. handles of a deferred create: the znode

@@ -55,6 +55,7 @@ MNT=$TEST_DIR/mnt
 # restarts); an expiry is test_expiry's.
 zkfs_mount "zookeeper://$ZK_HOSTPORT/base" "$MNT" -o session_timeout=40
 MAIN_PID=$ZKFS_PID
+MAIN_LOG=$ZKFS_LOG
 
 # Events only for what the kernel knows: list everything first.
 ls -laR "$MNT" >/dev/null
@@ -438,7 +439,7 @@ assert_eq 0 "$cat_rc" "the cat loop's exit status (0: no failed open or read): $
 [ "$ev_files" = "$BURST_FILES" ] || fail "burst: events for $ev_files files, expected every one of the $BURST_FILES"
 [ "$ev_badopen" = - ] || fail "burst: the daemon's IN_OPENs and IN_CLOSE_WRITEs differ (file:opens/close_writes):$ev_badopen"
 [ "$ev_mincw" -ge 1 ] ||
-	fail "burst: $ev_mincwf got no IN_CLOSE_WRITE for its changes (a watcher misses its last value): $(evs bw | grep -F "$ev_mincwf|" | paste -sd' ' -); daemon log: $(grep -F "${ev_mincwf#burst/}" "$ZKFS_LOG" | tail -n 5 | paste -sd' ' -)"
+	fail "burst: $ev_mincwf got no IN_CLOSE_WRITE for its changes (a watcher misses its last value): $(evs bw | grep -F "$ev_mincwf|" | paste -sd' ' -); daemon log: $(grep -F "${ev_mincwf#burst/}" "$MAIN_LOG" | tail -n 5 | paste -sd' ' -)"
 # Coalescing: never more raises (one IN_CLOSE_WRITE each) than changes for a
 # file, and far fewer in all: changes that come while the thread is busy
 # merge (a slow burst, its sets a file further apart, merges less).
@@ -467,7 +468,16 @@ B2_PID=$!
 track_pid "$B2_PID"
 _pend_started() { [ -s "$TEST_DIR/pend.ev" ]; }
 wait_until "$WAIT" _pend_started || fail "unmount while pending: no event of the second burst within $WAIT s"
-assert_ok "fusermount3 -u while the daemon raises the events of a burst" fusermount3 -u "$MNT3"
+# A daemon that cannot clone its mount (no CAP_SYS_ADMIN; valgrind, which
+# lacks open_tree) raises the events through the mount point, which is busy
+# meanwhile, as its log says and docs/SEMANTICS.md documents: then the lazy
+# unmount, which must be as prompt.
+um=(fusermount3 -u)
+if grep -q "raised through the mount point itself" "$ZKFS_LOG"; then
+	info "the daemon raises events through the mount point: fusermount3 -uz"
+	um=(fusermount3 -uz)
+fi
+assert_ok "${um[*]} while the daemon raises the events of a burst" "${um[@]}" "$MNT3"
 wait_until $((5 + EXIT_SLACK)) _pid_gone "$P3" ||
 	fail "the daemon of $MNT3 still runs $((5 + EXIT_SLACK)) s after its unmount during a burst"
 ! is_mounted "$MNT3" || fail "$MNT3 still mounted"

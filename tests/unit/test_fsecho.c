@@ -244,6 +244,28 @@ static void test_a_remote_delete_is_raised_once_even_when_the_inode_was_forgotte
 	assert_string_equal(drain(&k, fx), "");
 }
 
+/* A lookup that finds a deleted name gone before its delete is raised must
+ * not let the kernel cache the absence: the unlink that raises IN_DELETE
+ * would fail on the kernel's negative entry without reaching the daemon. */
+static void test_an_absence_found_before_the_delete_is_raised_is_not_cached(void **state)
+{
+	struct fx *fx = *state;
+	struct kernel k;
+	struct fs_entry e;
+	uint64_t a;
+
+	mk(fx, "gone.conf", "g", false);
+	a = lookup(fx, NODE_ROOT_INO, "gone.conf");
+	assert_content(fx, a, "g");
+	rm_(fx, "gone.conf");
+	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "gone.conf", &e), ENOENT);
+	assert_true(e.entry_timeout == 0);
+	assert_string_equal(drain(&k, fx), "DELETE gone.conf");
+	fs_forget(fx->fs, a, 1);
+	assert_int_equal(fs_lookup(fx->fs, NODE_ROOT_INO, "gone.conf", &e), ENOENT);
+	assert_true(e.entry_timeout > 0);
+}
+
 static void test_this_mounts_own_unlink_raises_nothing_more(void **state)
 {
 	struct fx *fx = *state;
@@ -368,6 +390,9 @@ int main(void)
 						fx_setup_echo, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_a_remote_delete_is_raised_once_even_when_the_inode_was_forgotten,
+			fx_setup_echo, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_an_absence_found_before_the_delete_is_raised_is_not_cached,
 			fx_setup_echo, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_this_mounts_own_unlink_raises_nothing_more,
 						fx_setup_echo, fx_teardown),
