@@ -1,8 +1,8 @@
 /*
  * fsecho_int — what fsecho.c (the queue, the thread, the operations on the
- * mount and the answers to them) and fsechoplan.c (what a batch of
- * refetched paths raises) share, and nobody else sees. fsecho.c builds on
- * fsechoplan.c, never the other way.
+ * mount), fsechoans.c (the answers to them) and fsechoplan.c (what a batch
+ * of refetched paths raises) share, and nobody else sees. fsechoans.c
+ * builds on fsecho.c, which builds on fsechoplan.c, never the other way.
  */
 #ifndef ZKFS_FSECHO_INT_H
 #define ZKFS_FSECHO_INT_H
@@ -75,6 +75,12 @@ void echo_batch_free(struct echo_batch *b);
 /* Whether the kernel holds `n` for the name of entry `e` and this mount has
  * not removed it itself: a delete may be raised for it. Table lock held. */
 bool echo_deletable(const struct node *n, const struct entry *e);
+
+/* The operation in progress (a copy: its path stays valid while the
+ * thread waits for the request being answered), and the inode its delete
+ * names from now on (a stand-in). fsecho.c's; for fsechoans.c. */
+void echo_current(struct fs *fs, struct echo_op *op);
+void echo_current_ino(struct fs *fs, uint64_t ino);
 
 void echo_free_list(char **v, size_t n);
 /* A sorted copy of `n` names; *ok false on ENOMEM (then NULL). */
