@@ -69,6 +69,7 @@ struct echo {
 	dev_t dev;               /* const: the mount's device, 0 unknown */
 	int root;                /* the thread's: the root it operates in, -1 none */
 	bool told_unclonable;    /* the thread's: the log said it cannot clone */
+	bool root_cloned;        /* the thread's: root is a private clone */
 	struct echo_op cur;      /* mu: the operation in progress */
 	unsigned long raised;    /* mu: operations performed */
 	struct fs_file marker;   /* the handle of its opens (never used) */
@@ -264,6 +265,7 @@ static int open_root(struct echo *q)
 		}
 		fd = open(q->mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	}
+	q->root_cloned = fd >= 0 && !q->told_unclonable;
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) != 0 || (q->dev && st.st_dev != q->dev)) {
@@ -273,14 +275,11 @@ static int open_root(struct echo *q)
 	return fd;
 }
 
-/* The system calls (echo_perform_fn), relative to the thread's root. */
-static int syscalls(void *ctx, enum echo_op_type type, const char *rel, enum node_kind kind)
+/* One operation, relative to the thread's root. */
+static int operate(struct echo *q, enum echo_op_type type, const char *rel, enum node_kind kind)
 {
-	struct echo *q = ctx;
 	int fd, rc = 0;
 
-	if (q->root < 0 && (q->root = open_root(q)) < 0)
-		return ENODEV;
 	switch (type) {
 	case ECHO_MODIFY:
 		fd = openat(q->root, rel, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
@@ -306,6 +305,22 @@ static int syscalls(void *ctx, enum echo_op_type type, const char *rel, enum nod
 		return unlinkat(q->root, rel, kind == NK_DIR ? AT_REMOVEDIR : 0) ? errno : 0;
 	}
 	return EINVAL;
+}
+
+/* The system calls (echo_perform_fn), relative to the thread's root. */
+static int syscalls(void *ctx, enum echo_op_type type, const char *rel, enum node_kind kind)
+{
+	struct echo *q = ctx;
+	int rc;
+
+	if (q->root < 0 && (q->root = open_root(q)) < 0)
+		return ENODEV;
+	rc = operate(q, type, rel, kind);
+	if (!q->root_cloned) {   /* the mount point itself: busy as briefly as can be */
+		close(q->root);
+		q->root = -1;
+	}
+	return rc;
 }
 
 static void set_current(struct echo *q, const struct echo_op *o)
