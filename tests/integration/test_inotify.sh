@@ -406,8 +406,10 @@ cmp -s "$TEST_DIR/burst.expected" "$TEST_DIR/burst.zk" ||
 # Events per file (the directory watch names the file). Reads raise IN_OPEN,
 # IN_ACCESS and IN_CLOSE_NOWRITE (the check of the values above), which are
 # not the mechanism's: they are left out. Each open ends in one close, so the
-# daemon's own IN_OPENs are the IN_OPENs less the IN_CLOSE_NOWRITEs, and must
-# be as many as its IN_CLOSE_WRITEs. (The cat loop reads a file outside the
+# daemon's own IN_OPENs are the IN_OPENs less the IN_CLOSE_NOWRITEs, and may
+# not be more than its IN_CLOSE_WRITEs (fewer when inotify merged the
+# daemon's IN_OPEN with a reader's that came right after it: two identical
+# events in a row are queued once). (The cat loop reads a file outside the
 # burst: its reads would interleave with the daemon's opens of its file,
 # which inotify then merges.)
 evs bw | awk -F'|' '
@@ -423,7 +425,7 @@ evs bw | awk -F'|' '
 			if (e > max) { max = e; maxf = f }
 			if (mincw == "" || c < mincw) { mincw = c; mincwf = f }
 			if (c > maxcw) maxcw = c
-			if (o != c && nbad++ < 5) bad = bad " " f ":" o "/" c
+			if (o > c && nbad++ < 5) bad = bad " " f ":" o "/" c
 		}
 		printf "%d %d %d %s %d %s %d %s\n", files, t, max, maxf, mincw, mincwf, maxcw, (bad == "" ? "-" : bad)
 	}' >"$TEST_DIR/burst.counts"
@@ -438,7 +440,7 @@ info "burst figures: events on $ev_files files, total $ev_total, max per file $e
 info "burst figures: zxid delta $((z1 - z0)) = $writes writes + 2 x $sessions sessions expected"
 assert_eq 0 "$cat_rc" "the cat loop's exit status (0: no failed open or read): $catlat"
 [ "$ev_files" = "$BURST_FILES" ] || fail "burst: events for $ev_files files, expected every one of the $BURST_FILES"
-[ "$ev_badopen" = - ] || fail "burst: the daemon's IN_OPENs and IN_CLOSE_WRITEs differ (file:opens/close_writes):$ev_badopen"
+[ "$ev_badopen" = - ] || fail "burst: the daemon opened files more often than it raised IN_CLOSE_WRITE (file:opens/close_writes):$ev_badopen"
 [ "$ev_mincw" -ge 1 ] ||
 	fail "burst: $ev_mincwf got no IN_CLOSE_WRITE for its changes (a watcher misses its last value): $(evs bw | grep -F "$ev_mincwf|" | paste -sd' ' -); daemon log: $(grep -F "${ev_mincwf#burst/}" "$MAIN_LOG" | tail -n 5 | paste -sd' ' -)"
 # Coalescing: never more raises (one IN_CLOSE_WRITE each) than changes for a
