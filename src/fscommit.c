@@ -116,10 +116,24 @@ static int commit_once(struct fs *fs, struct fs_file *fh, const char *path, bool
 int fs_commit(struct fs *fs, struct fs_file *fh, const char *path, bool wrote,
 	      struct zstat *st)
 {
-	int rc = commit_once(fs, fh, path, wrote, st);
+	struct entry *e;
+	int rc;
 
-	if (rc == 0 && st->mzxid)
-		fs_own_write(fs, path, st);
+	node_lock(fs->nt);
+	if ((e = node_entry_get(fs->nt, path)) != NULL) {
+		entry_pin(e);
+		e->writing++;
+	}
+	node_unlock(fs->nt);
+	rc = commit_once(fs, fh, path, wrote, st);
+	node_lock(fs->nt);
+	if (e) {
+		if (rc == 0 && st->mzxid)
+			e->own_mzxid = st->mzxid;
+		e->writing--;
+		entry_unpin(e);
+	}
+	node_unlock(fs->nt);
 	return rc;
 }
 

@@ -70,6 +70,7 @@ struct echo {
 	dev_t dev;               /* const: the mount's device, 0 unknown */
 	int root;                /* the thread's: the root it operates in, -1 none */
 	bool told_unclonable;    /* the thread's: the log said it cannot clone */
+	bool deferred;           /* mu: the last batch put an item back (finish) */
 	bool root_cloned;        /* the thread's: root is a private clone */
 	struct echo_op cur;      /* mu: the operation in progress */
 	unsigned long raised;    /* mu: operations performed */
@@ -391,6 +392,12 @@ static void finish(struct echo *q, struct echo_batch *b, size_t i)
 	struct echo_item *it = b->items[i];
 	struct entry *e = b->es[i];
 
+	if (it->deferred) {       /* again, with the same events, once its write is answered */
+		it->deferred = false;
+		it->again = true;
+		it->again_evs |= it->evs;
+		q->deferred = true;
+	}
 	echo_free_list(it->base, it->nbase);
 	it->base = NULL;
 	it->nbase = 0;
@@ -546,7 +553,22 @@ static void *echo_main(void *arg)
 			break;
 		n = take(q, batch, ECHO_BATCH);
 		pthread_mutex_unlock(&q->mu);
-		if (process(fs, batch, n, syscalls, q, &done) != 0) {
+		if (process(fs, batch, n, syscalls, q, &done) == 0) {
+			bool wait;
+
+			pthread_mutex_lock(&q->mu);
+			wait = q->deferred;
+			q->deferred = false;
+			pthread_mutex_unlock(&q->mu);
+			if (wait) {       /* a write of this mount is being answered */
+				struct timespec ms = { 0, 1000 * 1000 };
+
+				nanosleep(&ms, NULL);
+			}
+			pthread_mutex_lock(&q->mu);
+			continue;
+		}
+		{
 			struct timespec dl;
 
 			clock_gettime(CLOCK_REALTIME, &dl);
@@ -554,9 +576,7 @@ static void *echo_main(void *arg)
 			pthread_mutex_lock(&q->mu);
 			if (!q->stopping)
 				pthread_cond_timedwait(&q->cond, &q->mu, &dl);
-			continue;
 		}
-		pthread_mutex_lock(&q->mu);
 	}
 	pthread_mutex_unlock(&q->mu);
 	if (q->root >= 0)

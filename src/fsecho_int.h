@@ -26,6 +26,8 @@ struct echo_item {
 	size_t nbase;
 	bool has_base;
 	bool inflight;           /* being processed: events set `again` */
+	bool deferred;           /* planned while this mount's own write of it was in
+	                          * flight: taken again once it is answered */
 	bool again;
 	unsigned again_evs;
 	char **again_base;       /* a listing taken by an event while in flight */

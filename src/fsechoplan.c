@@ -173,7 +173,9 @@ static void plan_item(struct fs *fs, struct echo_batch *b, struct echo_item *it,
 			add(b, ECHO_CREATE, it->path, 0, kind, true);
 		return;
 	}
-	if ((it->evs & EVBIT(ZEV_CHANGED)) && f->stat.mzxid != e->own_mzxid) {
+	if ((it->evs & EVBIT(ZEV_CHANGED)) && e->writing > 0) {
+		it->deferred = true;      /* whether the value is ours is known at its reply */
+	} else if ((it->evs & EVBIT(ZEV_CHANGED)) && f->stat.mzxid != e->own_mzxid) {
 		if (kind == NK_FILE) {
 			add(b, ECHO_MODIFY, it->path, 0, kind, true);
 		} else {

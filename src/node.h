@@ -140,6 +140,9 @@ struct entry {
 	                            * be raised (fsecho.c): an absence found meanwhile is
 	                            * not cached by the kernel, so that its delete can
 	                            * still be raised */
+	unsigned writing;          /* lock: table. this mount's writes of the value in
+	                            * flight (fs_commit): their watch event comes before
+	                            * their reply, own_mzxid after */
 	int64_t own_mzxid;         /* lock: table. the mzxid of the last value this mount
 	                            * wrote here: its own change raises no event (fsecho.c) */
 	unsigned pending;          /* lock: table. handles of a deferred create: the znode
