@@ -54,7 +54,6 @@
 #define ECHO_BATCH 128
 
 struct echo {
-	struct fs *fs;
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
 	struct echo_item **hash; /* mu */
@@ -73,7 +72,6 @@ struct echo {
 	bool deferred;           /* mu: the last batch put an item back (finish) */
 	bool root_cloned;        /* the thread's: root is a private clone */
 	struct echo_op cur;      /* mu: the operation in progress */
-	unsigned long raised;    /* mu: operations performed */
 	struct fs_file marker;   /* the handle of its opens (never used) */
 };
 
@@ -375,9 +373,6 @@ static size_t perform_all(struct fs *fs, struct echo_batch *b, echo_perform_fn p
 		else
 			done++;
 	}
-	pthread_mutex_lock(&q->mu);
-	q->raised += done;
-	pthread_mutex_unlock(&q->mu);
 	return done;
 }
 
@@ -632,18 +627,6 @@ void fs_echo_join(struct fs *fs)
 		pthread_join(q->thread, NULL);
 }
 
-unsigned long fs_echo_raised(struct fs *fs)
-{
-	unsigned long n = 0;
-
-	if (fs->echo) {
-		pthread_mutex_lock(&fs->echo->mu);
-		n = fs->echo->raised;
-		pthread_mutex_unlock(&fs->echo->mu);
-	}
-	return n;
-}
-
 size_t fs_echo_queued(struct fs *fs)
 {
 	size_t n = 0;
@@ -668,7 +651,6 @@ int fs_echo_new(struct fs *fs)
 		free(q);
 		return ENOMEM;
 	}
-	q->fs = fs;
 	q->connected = true;
 	q->root = -1;
 	pthread_mutex_init(&q->mu, NULL);

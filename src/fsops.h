@@ -121,8 +121,7 @@ int fs_echo_make(struct fs *fs, uint64_t parent, const char *name, bool dir,
 		 struct fs_entry *out);
 int fs_echo_remove(struct fs *fs, uint64_t parent, const char *name);
 struct fs_file *fs_echo_handle(struct fs *fs);
-/* Operations performed, and paths waiting (tests, the log). */
-unsigned long fs_echo_raised(struct fs *fs);
+/* Paths waiting (tests). */
 size_t fs_echo_queued(struct fs *fs);
 
 /* What the thread performs: on `rel`, the path below the mount's root ("."
